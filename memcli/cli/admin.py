@@ -1,0 +1,99 @@
+"""init, reindex, stats, doctor, completion."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from memcli.cli.app import app
+from memcli.cli.options import JsonOpt, QuietOpt
+from memcli.cli.state import start
+from memcli.cli.transfer import progress_bar
+from memcli.errors import UsageError
+from memcli.service import maintenance
+
+SHELLS = ("bash", "zsh", "fish")
+
+
+@app.command()
+def init(ctx: typer.Context, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """Create the store (memcli add also creates it on first use)."""
+    context, out = start(ctx, json_out, quiet)
+    path = context.settings.db_path
+    existed = path.exists()
+    with context.store(write=True, create=True):
+        pass
+    if out.json:
+        out.data({"store": str(path), "created": not existed})
+    else:
+        out.info(f"{'store already exists' if existed else 'created the store'} at {path}")
+
+
+@app.command()
+def reindex(
+    ctx: typer.Context,
+    missing: Annotated[bool, typer.Option("--missing", help="Only embed memories that have no "
+                       "vector for the current model.")] = False,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:  # fmt: skip
+    """Rebuild the keyword index and re-embed every memory (after a model change)."""
+    context, out = start(ctx, json_out, quiet)
+    with progress_bar("embedding") as progress:
+        report = maintenance.reindex(context, missing_only=missing, progress=progress)
+    if out.json:
+        out.data({"memories": report.memories, "embedded": report.embedded, "model": report.model})
+    else:
+        out.info(f"re-indexed {report.memories} memories with {report.model}")
+
+
+@app.command()
+def stats(ctx: typer.Context, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """Counts, sizes, model status and schema version."""
+    context, out = start(ctx, json_out, quiet)
+    report = maintenance.stats(context)
+    if out.json:
+        out.data(report)
+        return
+    for key, value in report.items():
+        out.line(f"{key:>18}  {_flat(value)}")
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_flat(v)}" for k, v in value.items() if v is not None)
+    return str(value)
+
+
+@app.command()
+def doctor(ctx: typer.Context, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """Check the store, the indexes and the model; explain what is wrong. Exit 1 on a problem."""
+    context, out = start(ctx, json_out, quiet)
+    report = maintenance.doctor(context)
+    if out.json:
+        out.data({"ok": report.ok, "checks": [c.__dict__ for c in report.checks]})
+    else:
+        for check in report.checks:
+            out.line(f"{'ok ' if check.ok else 'BAD'}  {check.name:<14} {check.detail}")
+            if not check.ok and check.hint:
+                out.line(f"     {'':<14} hint: {check.hint}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def completion_script(shell: str) -> str:
+    from typer._completion_shared import get_completion_script
+
+    return get_completion_script(prog_name="memcli", complete_var="_MEMCLI_COMPLETE", shell=shell)
+
+
+@app.command()
+def completion(
+    shell: Annotated[str, typer.Argument(help="bash, zsh or fish.")],
+) -> None:
+    """Print the shell completion script, e.g. memcli completion bash > ~/.memcli.bash."""
+    if shell not in SHELLS:
+        raise UsageError(f"unknown shell {shell!r}", f"use one of {', '.join(SHELLS)}")
+    sys.stdout.write(completion_script(shell).rstrip("\n") + "\n")

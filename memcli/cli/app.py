@@ -1,0 +1,116 @@
+"""The Typer application, the global options and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from memcli import __version__
+from memcli.cli import output
+from memcli.cli.state import GlobalOptions
+from memcli.errors import MemcliError
+
+
+class MemcliGroup(TyperGroup):
+    """Maps memcli's exceptions to a short message and the exit code of SPEC §2."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MemcliError as exc:
+            _flush_notices(ctx)
+            output.error(exc.message, exc.hint)
+            if os.environ.get("MEMCLI_DEBUG"):
+                traceback.print_exc()
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            _flush_notices(ctx)
+            raise
+        except Exception as exc:
+            if os.environ.get("MEMCLI_DEBUG"):
+                raise
+            if type(exc).__module__.startswith(("typer", "click")):
+                raise  # usage errors: Typer prints them and exits 2
+            output.error(
+                f"unexpected {type(exc).__name__}: {str(exc).strip()[:300]}",
+                "this is a bug; MEMCLI_DEBUG=1 shows the traceback",
+            )
+            raise typer.Exit(1) from None
+        finally:
+            _flush_notices(ctx)
+
+
+def _flush_notices(ctx: Any) -> None:
+    state = ctx.obj if isinstance(ctx.obj, GlobalOptions) else None
+    if state is not None and state.context is not None:
+        for text in state.context.notices:
+            output.notice(text)
+        state.context.notices.clear()
+
+
+app = typer.Typer(
+    cls=MemcliGroup,
+    name="memcli",
+    help="A personal memory for the shell: add notes, recall them by meaning or exact words, "
+    "forget them for good. Everything stays in one local DuckDB file.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"memcli {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="Store file (default: the data dir; MEMCLI_HOME overrides).",
+                     metavar="PATH", dir_okay=False),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only ids (or nothing) on stdout.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True,
+                           help="Show the version and exit.")
+    ] = False,
+) -> None:  # fmt: skip
+    """Global options; no I/O happens here."""
+    ctx.obj = GlobalOptions(db=db, json=json_out, quiet=quiet)
+
+
+def _register() -> None:
+    # Command modules register themselves on `app` when imported, in --help's order.
+    import memcli.cli.memories
+    import memcli.cli.recall
+    import memcli.cli.forget
+    import memcli.cli.transfer
+    import memcli.cli.admin  # noqa: F401
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(prog_name="memcli")
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,79 @@
+"""forget: remove memories for good."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from memcli.cli import output
+from memcli.cli.app import app
+from memcli.cli.common import memories_json, when_start
+from memcli.cli.options import JsonOpt, QuietOpt
+from memcli.cli.state import start
+from memcli.errors import UsageError
+from memcli.service.forgetting import ForgetSelector, forget, select_for_forget
+from memcli.textutil import clean_tag
+
+
+@app.command("forget")
+def forget_command(
+    ctx: typer.Context,
+    memory_ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...",
+                          help="Memory ids (any unique prefix of 4+).")] = None,
+    query: Annotated[str | None, typer.Option("--query", help="Forget the best match "
+                     "for this query (-k N for the top N).")] = None,
+    k: Annotated[int, typer.Option("-k", "--limit", min=1,
+                 help="With --query: how many of the best matches.")] = 1,
+    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Every memory carrying "
+                   "this tag.")] = None,
+    before: Annotated[str | None, typer.Option("--before", metavar="WHEN",
+                      help="Every memory from before WHEN.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would go; change "
+                       "nothing.")] = False,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:  # fmt: skip
+    """Remove memories for good: text, vectors, index entries and history."""
+    context, out = start(ctx, json_out, quiet)
+    selector = ForgetSelector(
+        ids=tuple(memory_ids or ()), query=query, limit=k,
+        tag=clean_tag(tag) if tag else None,
+        before=when_start(context, before),
+    )  # fmt: skip
+    chosen = select_for_forget(context, selector)
+    if dry_run or not chosen:
+        if out.json:
+            out.data({"forgotten": [], "would_forget": memories_json(chosen), "dry_run": dry_run})
+        elif out.quiet:
+            out.ids(chosen)
+        else:
+            now = context.now()
+            for memory in chosen:
+                out.line(output.memory_row(memory, now))
+            out.info(f"{'would forget' if dry_run else 'nothing to forget:'} "
+                     f"{len(chosen)} memor{'y' if len(chosen) == 1 else 'ies'}")  # fmt: skip
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                "forget asks for confirmation, and there is no terminal to ask on",
+                "pass -y to confirm, or --dry-run to see what would go",
+            )
+        now = context.now()
+        for memory in chosen:
+            sys.stderr.write(output.memory_row(memory, now) + "\n")
+        if not typer.confirm(f"Forget {len(chosen)} memor{'y' if len(chosen) == 1 else 'ies'} "
+                             "for good?", default=False, err=True):  # fmt: skip
+            out.info("nothing forgotten")
+            return
+    count = forget(context, chosen)
+    if out.json:
+        out.data({"forgotten": [m.id for m in chosen], "dry_run": False})
+    elif out.quiet:
+        out.ids(chosen)
+    else:
+        out.info(f"forgot {count} memor{'y' if count == 1 else 'ies'}")
+

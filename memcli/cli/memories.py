@@ -1,0 +1,250 @@
+"""add, show, list, edit, tag, pin, unpin, archive, restore."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from memcli.cli import output
+from memcli.cli.app import app
+from memcli.cli.common import filters_from, memories_json, read_text_arg, when_start
+from memcli.cli.options import JsonOpt, LimitOpt, QuietOpt, SinceOpt, TagOpt, UntilOpt
+from memcli.cli.state import start
+from memcli.errors import InvalidInput, UsageError
+from memcli.records import SOURCES, Memory
+from memcli.service import reading, writing
+from memcli.service.context import Context
+from memcli.service.lookup import resolve
+from memcli.service.transfer import memory_json
+from memcli.textutil import clean_tags
+from memcli.timeparse import format_local, humanize_age
+
+ImportanceOpt = Annotated[
+    int, typer.Option("--importance", "-i", min=1, max=5, help="1 (trivia) to 5 (vital).")
+]
+IdsArg = Annotated[list[str], typer.Argument(help="Memory ids (any unique prefix of 4+).")]
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="The memory's text, or - to read it from stdin.")],
+    tag: TagOpt = None,
+    importance: ImportanceOpt = 3,
+    pin: Annotated[bool, typer.Option("--pin", help="Never let it decay.")] = False,
+    at: Annotated[str | None, typer.Option("--at", metavar="WHEN",
+                                           help="When it happened (default: now).")] = None,
+    source: Annotated[str, typer.Option("--source", help="Where it came from.")] = "cli",
+    supersedes: Annotated[str | None, typer.Option("--supersedes", metavar="ID",
+                          help="This replaces an older memory, which is archived.")] = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:  # fmt: skip
+    """Store a memory and print its id. Re-adding the same text reinforces it instead."""
+    context, out = start(ctx, json_out, quiet)
+    if source not in SOURCES:
+        raise UsageError(f"unknown source {source!r}", f"use one of {', '.join(SOURCES)}")
+    result = writing.add(
+        context, read_text_arg(context, text), tags=clean_tags(tag or []), importance=importance,
+        pinned=pin, at=when_start(context, at), source=source, supersedes=supersedes,
+    )  # fmt: skip
+    if out.json:
+        out.data({"id": result.memory.id, "status": result.status,
+                  "superseded": result.superseded, "memory": memory_json(result.memory)})  # fmt: skip
+        return
+    out.line(result.memory.id)
+    if result.status == "reinforced":
+        out.info(f"already stored as {result.memory.id}: reinforced it instead of adding a copy")
+    if result.superseded:
+        out.info(f"archived {result.superseded}, which this memory supersedes")
+
+
+@app.command()
+def show(ctx: typer.Context, memory_id: Annotated[str, typer.Argument(metavar="ID")],
+         json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:  # fmt: skip
+    """Show one memory in full, with its history."""
+    context, out = start(ctx, json_out, quiet)
+    shown = reading.show(context, memory_id)
+    memory = shown.memory
+    if out.json:
+        document = memory_json(memory)
+        document["strength"] = round(reading.strength(context, memory), 4)
+        document["history"] = [
+            {"at": e.at.isoformat().replace("+00:00", "Z"), "kind": e.kind, "detail": e.detail}
+            for e in shown.events
+        ]
+        out.data(document)
+        return
+    if out.quiet:
+        out.line(memory.text)
+        return
+    now = context.now()
+    out.line(f"{output.id_style(memory.id)}  {memory.state}{'  pinned' if memory.pinned else ''}")
+    out.line()
+    out.line(memory.text)
+    out.line()
+    details = [
+        ("tags", " ".join(f"#{t}" for t in memory.tags) or "-"),
+        ("created", f"{format_local(memory.created_at)} ({humanize_age(memory.created_at, now)})"),
+        ("updated", format_local(memory.updated_at)),
+        ("importance", str(memory.importance)),
+        ("strength", f"{reading.strength(context, memory):.2f}"),
+        ("reinforced", f"{memory.reinforcements} time(s)"),
+        ("source", memory.source),
+    ]
+    if memory.superseded_by:
+        details.append(("superseded by", memory.superseded_by))
+    for label, value in details:
+        out.line(output.dim(f"{label:>13}  ") + value)
+    for event in shown.events:
+        out.line(output.dim(f"{'history':>13}  ") + f"{format_local(event.at)}  {event.kind}"
+                 + (f"  {event.detail}" if event.detail else ""))  # fmt: skip
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    tag: TagOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    archived: Annotated[bool, typer.Option("--archived", help="Only archived memories.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Active and archived memories.")] = False,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only from this source "
+                      "(cli, tui, import, mcp; repeatable).")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="created, recalled or strength.")] = "created",
+    limit: LimitOpt = 20,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:  # fmt: skip
+    """List memories, newest first."""
+    context, out = start(ctx, json_out, quiet)
+    if sort not in reading.SORTS:
+        raise UsageError(f"unknown sort {sort!r}", "use created, recalled or strength")
+    states = ("archived",) if archived else ("active", "archived") if all_ else ("active",)
+    filters = filters_from(context, tag, since, until, states, tuple(source or ()))
+    found = reading.list_memories(context, filters, sort, limit)
+    if out.json:
+        documents = memories_json(found)
+        for document, memory in zip(documents, found, strict=True):
+            document["strength"] = round(reading.strength(context, memory), 4)
+        out.data(documents)
+    elif out.quiet:
+        out.ids(found)
+    else:
+        now = context.now()
+        for memory in found:
+            out.line(output.memory_row(memory, now, trail=f"{reading.strength(context, memory):.2f}"))
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    memory_id: Annotated[str, typer.Argument(metavar="ID")],
+    text: Annotated[str | None, typer.Option("--text", help="New text ('-' reads stdin); "
+                    "without it $EDITOR opens.")] = None,
+    importance: Annotated[int | None, typer.Option("--importance", "-i", min=1, max=5)] = None,
+    at: Annotated[str | None, typer.Option("--at", metavar="WHEN")] = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:  # fmt: skip
+    """Change a memory's text (in $EDITOR or with --text), importance or date."""
+    context, out = start(ctx, json_out, quiet)
+    expected = None
+    if text is None and importance is None and at is None:
+        current = _current(context, memory_id)
+        expected = current.updated_at
+        text = _edit_in_editor(current)
+        if text is None:
+            out.info("no change")
+            _print_memory(out, current)
+            return
+    elif text is not None:
+        text = read_text_arg(context, text)
+    memory = writing.edit(context, memory_id, text=text, importance=importance,
+                          at=when_start(context, at), expected_updated_at=expected)  # fmt: skip
+    _print_memory(out, memory)
+
+
+def _current(context: Context, memory_id: str) -> Memory:
+    with context.store(write=False) as store:
+        return resolve(store.con, memory_id)
+
+
+def _edit_in_editor(memory: Memory) -> str | None:
+    """Open $EDITOR (or $VISUAL, else vi) on the text; None when nothing changed."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    fd, name = tempfile.mkstemp(prefix=f"memcli-{memory.id}-", suffix=".txt")  # 0600
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(memory.text + "\n")
+        completed = subprocess.run([*shlex.split(editor), str(path)], check=False)
+        if completed.returncode != 0:
+            raise UsageError(f"the editor exited with status {completed.returncode}; nothing saved")
+        try:
+            new_text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("the edited text is not valid UTF-8; nothing saved") from None
+    finally:
+        path.unlink(missing_ok=True)
+    return None if new_text.strip() == memory.text.strip() else new_text
+
+
+def _print_memory(out: output.Output, memory: Memory) -> None:
+    if out.json:
+        out.data(memory_json(memory))
+    else:
+        out.line(memory.id)
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def tag(
+    ctx: typer.Context,
+    memory_id: Annotated[str, typer.Argument(metavar="ID")],
+    changes: Annotated[list[str], typer.Argument(metavar="[+TAG|-TAG]...",
+                       help="+a adds tag a, -b removes tag b (a bare name adds).")],
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:  # fmt: skip
+    """Add and remove tags: memcli tag ID +work -draft."""
+    context, out = start(ctx, json_out, quiet)
+    added: list[str] = []
+    removed: list[str] = []
+    for change in changes:
+        if change.startswith("-"):
+            removed.extend(clean_tags([change[1:]]))
+        else:
+            added.extend(clean_tags([change.removeprefix("+")]))
+    memory = writing.retag(context, memory_id, added, removed)
+    if out.json:
+        out.data(memory_json(memory))
+    else:
+        out.line(" ".join(f"#{t}" for t in memory.tags) if not out.quiet else memory.id)
+
+
+def _flag_command(name: str, field: str, value: object, event: str, doc: str) -> None:
+    def command(ctx: typer.Context, memory_ids: IdsArg, json_out: JsonOpt = False,
+                quiet: QuietOpt = False) -> None:  # fmt: skip
+        context, out = start(ctx, json_out, quiet)
+        changed = writing.set_flag(context, memory_ids, field, value, event)
+        if out.json:
+            out.data(memories_json(changed))
+        else:
+            out.ids(changed)
+
+    command.__doc__ = doc
+    app.command(name)(command)
+
+
+_flag_command("pin", "pinned", True, "pinned", "Pin memories: they never decay.")
+_flag_command("unpin", "pinned", False, "unpinned", "Unpin memories: they decay again.")
+_flag_command("archive", "state", "archived", "archived",
+              "Archive memories: hidden from recall unless --all; undo with restore.")
+_flag_command("restore", "state", "active", "restored",
+              "Bring archived (or superseded) memories back.")

@@ -1,0 +1,24 @@
+"""Option types reused across commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only ids on stdout.")]
+TagOpt = Annotated[
+    list[str] | None,
+    typer.Option("--tag", "-t", help="Tag (repeatable, or comma-separated).", metavar="TAG"),
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option("--since", help="Only memories from WHEN on (2025-03-14, 3d, last week).",
+                 metavar="WHEN"),
+]  # fmt: skip
+UntilOpt = Annotated[
+    str | None,
+    typer.Option("--until", help="Only memories before the end of WHEN.", metavar="WHEN"),
+]
+LimitOpt = Annotated[int, typer.Option("--limit", "-k", help="At most this many results.", min=1)]

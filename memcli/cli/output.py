@@ -1,0 +1,84 @@
+"""One Output object per command: rich-ish text for people, one JSON document for --json,
+ids only for -q. stdout carries data only; notices and errors go to stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from memcli.records import Memory
+from memcli.timeparse import humanize_age
+
+
+def use_colour(stream: Any) -> bool:
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+@dataclass
+class Output:
+    json: bool = False
+    quiet: bool = False
+
+    def data(self, document: Any) -> None:
+        """The --json document: exactly one per command."""
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+    def line(self, text: str = "") -> None:
+        sys.stdout.write(text + "\n")
+
+    def info(self, text: str) -> None:
+        """A message for people (stderr), silenced by -q."""
+        if not self.quiet:
+            sys.stderr.write(f"{text}\n")
+
+    def ids(self, memories: list[Memory]) -> None:
+        for memory in memories:
+            self.line(memory.id)
+
+
+def notice(text: str) -> None:
+    sys.stderr.write(_style(f"memcli: {text}", "33") + "\n")
+
+
+def error(message: str, hint: str | None) -> None:
+    sys.stderr.write(_style(f"memcli: error: {message}", "31") + "\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+
+
+def _style(text: str, code: str) -> str:
+    return f"\033[{code}m{text}\033[0m" if use_colour(sys.stderr) else text
+
+
+def id_style(memory_id: str) -> str:
+    return f"\033[1;36m{memory_id}\033[0m" if use_colour(sys.stdout) else memory_id
+
+
+def dim(text: str) -> str:
+    return f"\033[2m{text}\033[0m" if use_colour(sys.stdout) else text
+
+
+def one_line(text: str, width: int) -> str:
+    first = " ".join(text.split())
+    return first if len(first) <= width else first[: max(width - 1, 1)] + "…"
+
+
+def text_width(reserved: int) -> int:
+    columns = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
+    return max(columns - reserved, 20)
+
+
+def memory_row(memory: Memory, now: datetime, lead: str = "", trail: str = "") -> str:
+    """`id  [lead]  text…  #tags  age` on one line."""
+    tags = " ".join(f"#{t}" for t in memory.tags)
+    age = humanize_age(memory.created_at, now)
+    marks = ("📌 " if memory.pinned else "") + ("[archived] " if memory.state != "active" else "")
+    meta = "  ".join(p for p in (tags, age, trail) if p)
+    width = text_width(len(memory.id) + len(lead) + len(meta) + len(marks) + 8)
+    parts = [id_style(memory.id), lead, marks + one_line(memory.text, width), dim(meta)]
+    return "  ".join(p for p in parts if p)

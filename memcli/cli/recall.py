@@ -1,0 +1,66 @@
+"""recall: hybrid search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from memcli.cli import output
+from memcli.cli.app import app
+from memcli.cli.common import filters_from, hit_json
+from memcli.cli.options import JsonOpt, LimitOpt, QuietOpt, SinceOpt, TagOpt, UntilOpt
+from memcli.cli.state import start
+from memcli.errors import UsageError
+from memcli.search.recall import MODES, RecallRequest
+from memcli.service.reading import recall_memories
+
+
+@app.command()
+def recall(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What you are looking for, in your own words.")],
+    limit: LimitOpt = 10,
+    tag: TagOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, keyword or semantic.")] = "hybrid",
+    all_: Annotated[bool, typer.Option("--all", help="Include archived memories.")] = False,
+    explain: Annotated[bool, typer.Option("--explain",
+                       help="Show the BM25, cosine, fusion and lifecycle parts of each score.")]
+    = False,
+    min_score: Annotated[float | None, typer.Option("--min-score",
+                         help="Drop hits scoring below this (0..1).")] = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:  # fmt: skip
+    """Find memories by meaning and by exact words. Prints nothing when nothing is relevant."""
+    context, out = start(ctx, json_out, quiet)
+    if mode not in MODES:
+        raise UsageError(f"unknown mode {mode!r}", "use hybrid, keyword or semantic")
+    if not query.strip():
+        raise UsageError("the query is empty", 'give some words, e.g. memcli recall "db port"')
+    states = ("active", "archived") if all_ else ("active",)
+    request = RecallRequest(
+        query=query, limit=limit, filters=filters_from(context, tag, since, until, states),
+        mode=mode, min_score=min_score,
+    )  # fmt: skip
+    hits = recall_memories(context, request)
+    if out.json:
+        out.data([hit_json(hit, explain) for hit in hits])
+        return
+    if out.quiet:
+        out.ids([hit.memory for hit in hits])
+        return
+    now = context.now()
+    for hit in hits:
+        out.line(output.memory_row(hit.memory, now, lead=f"{hit.score:.2f}"))
+        if explain:
+            p = hit.parts
+            bm25 = "-" if p.bm25 is None else f"{p.bm25:.3f}"
+            cosine = "-" if p.cosine is None else f"{p.cosine:.3f}"
+            out.line(output.dim(
+                f"          bm25 {bm25} (norm {p.keyword:.3f}, coverage {p.coverage:.2f})  "
+                f"cosine {cosine} (norm {p.semantic:.3f})  fused {p.fused:.3f}  "
+                f"retention {p.retention:.2f}  prior x{p.prior:.3f}"
+            ))  # fmt: skip

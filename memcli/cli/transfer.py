@@ -1,0 +1,112 @@
+"""import and export (JSON Lines, Markdown)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from memcli.cli.app import app
+from memcli.cli.common import memories_json
+from memcli.cli.options import JsonOpt, QuietOpt
+from memcli.cli.state import start
+from memcli.errors import InvalidInput, UsageError
+from memcli.service.transfer import (
+    export_memories,
+    import_memories,
+    jsonl_lines,
+    markdown_lines,
+)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=None) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE", help="JSON Lines file, or - for stdin.")],
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good lines and "
+                        "report the bad ones (default: import nothing if any line is bad).")]
+    = False,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:  # fmt: skip
+    """Import memories from JSON Lines (idempotent by id)."""
+    context, out = start(ctx, json_out, quiet)
+    if file == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = Path(file).read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
+    with progress_bar("embedding") as progress:
+        report = import_memories(context, data.splitlines(), skip_bad=skip_bad, progress=progress)
+    if out.json:
+        out.data({
+            "imported": report.imported, "skipped_existing": report.skipped_existing,
+            "skipped_duplicate": report.skipped_duplicate, "without_vector": report.without_vector,
+            "bad_lines": [{"line": n, "error": why} for n, why in report.bad_lines],
+        })  # fmt: skip
+        return
+    for number, why in report.bad_lines:
+        sys.stderr.write(f"memcli: skipped line {number}: {why}\n")
+    out.info(f"imported {report.imported}, skipped {report.skipped_existing} already present "
+             f"and {report.skipped_duplicate} duplicate text(s)")  # fmt: skip
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    file: Annotated[str | None, typer.Argument(metavar="[FILE]",
+                    help="Write here (default or -: stdout).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or md.")] = "jsonl",
+    all_: Annotated[bool, typer.Option("--all", help="Include archived memories.")] = False,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:  # fmt: skip
+    """Export memories as JSON Lines (or Markdown with --format md)."""
+    context, out = start(ctx, json_out, quiet)
+    if fmt not in ("jsonl", "md"):
+        raise UsageError(f"unknown format {fmt!r}", "use jsonl or md")
+    memories = export_memories(context, all_)
+    lines = jsonl_lines(memories) if fmt == "jsonl" else markdown_lines(memories)
+    if file in (None, "-"):
+        if out.json and fmt == "jsonl":
+            out.data(memories_json(memories))
+            return
+        sys.stdout.writelines(lines)
+        return
+    target = Path(file)  # type: ignore[arg-type]
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.writelines(lines)
+        tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {file}: {exc.strerror}") from None
+    if out.json:
+        out.data({"exported": len(memories), "file": str(target), "format": fmt})
+    else:
+        out.info(f"exported {len(memories)} memories to {target}")
+

@@ -1,0 +1,1 @@
+"""Decay and consolidation: pure functions that take `now`."""

@@ -1,0 +1,1 @@
+"""Search: tokenizing, BM25 and embedding retrieval over stored notes."""

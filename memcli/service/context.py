@@ -1,0 +1,56 @@
+"""What every command shares: settings, the clock, the store and the (lazily loaded) model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from memcli.config import Settings
+from memcli.embed import Embedder, load_embedder
+from memcli.errors import ModelUnavailable
+from memcli.store.connection import Store, open_store
+from memcli.timeparse import utc_now
+
+
+@dataclass
+class Context:
+    """One command's view of the world; `notices` are printed once on stderr by the CLI."""
+
+    settings: Settings
+    clock: Callable[[], datetime] = utc_now
+    notices: list[str] = field(default_factory=list)
+    _embedder: Embedder | None = None
+    model_error: ModelUnavailable | None = None
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @contextmanager
+    def store(self, *, write: bool, create: bool = False) -> Iterator[Store]:
+        with open_store(
+            self.settings.db_path,
+            write=write,
+            create=create,
+            lock_timeout=self.settings.lock_timeout,
+        ) as store:
+            yield store
+
+    def embedder(self) -> Embedder | None:
+        """The model, or None (with `model_error` set) when it cannot be loaded."""
+        if self._embedder is None and self.model_error is None:
+            try:
+                self._embedder = load_embedder(self.settings.model, self.settings.cache_dir)
+            except ModelUnavailable as exc:
+                self.model_error = exc
+        return self._embedder
+
+    def notice(self, message: str) -> None:
+        if message not in self.notices:
+            self.notices.append(message)
+
+    def model_notice(self, consequence: str) -> None:
+        """Say once why the model is missing and what memcli does instead."""
+        if self.model_error is not None:
+            self.notice(f"{consequence}: {self.model_error.message}")

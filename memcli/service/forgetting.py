@@ -1,0 +1,62 @@
+"""Forgetting for good: choose what goes, then delete it in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from memcli.errors import UsageError
+from memcli.records import Memory
+from memcli.search.recall import RecallRequest
+from memcli.service.context import Context
+from memcli.service.lookup import resolve_all
+from memcli.service.reading import recall_memories
+from memcli.store import memories as rows
+from memcli.store.connection import NoStore
+from memcli.store.memories import Filters
+
+
+@dataclass(frozen=True)
+class ForgetSelector:
+    ids: tuple[str, ...] = ()
+    query: str | None = None
+    limit: int = 1
+    tag: str | None = None
+    before: datetime | None = None
+
+
+def select_for_forget(ctx: Context, selector: ForgetSelector) -> list[Memory]:
+    """The memories a forget command would remove (active and archived alike)."""
+    if selector.ids and (selector.query or selector.tag or selector.before):
+        raise UsageError("give ids, or --query/--tag/--before, not both")
+    if not (selector.ids or selector.query or selector.tag or selector.before):
+        raise UsageError("nothing to forget", "give ids, --query Q, --tag T or --before WHEN")
+    filters = Filters(
+        tags=(selector.tag,) if selector.tag else (),
+        until=selector.before,
+        states=("active", "archived"),
+    )
+    try:
+        if selector.query is not None:
+            request = RecallRequest(selector.query, limit=selector.limit, filters=filters)
+            return [hit.memory for hit in recall_memories(ctx, request)]
+        with ctx.store(write=False) as store:
+            if selector.ids:
+                return resolve_all(store.con, list(selector.ids))
+            return rows.select(store.con, filters, "m.created_at, m.seq", None)
+    except NoStore:
+        if selector.ids:
+            raise
+        return []
+
+
+def forget(ctx: Context, memories: list[Memory]) -> int:
+    """Delete the memories (text, history, postings, vectors); returns how many were deleted."""
+    if not memories:
+        return 0
+    with ctx.store(write=True) as store, store.transaction() as con:
+        present = rows.ids_present(con, [m.id for m in memories])
+        seqs = [m.seq for m in memories if m.id in present]
+        rows.delete(con, seqs)
+        rows.set_meta(con, "needs_erasure", "1")  # consolidate compacts the file (lifecycle)
+        return len(seqs)

@@ -1,0 +1,77 @@
+"""Turning text into everything the store keeps about it (row, postings, vectors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from memcli import ids
+from memcli.embed import Embedder, chunk_text
+from memcli.records import Memory
+from memcli.search.bm25 import term_counts
+from memcli.search.tokenizer import tokenize
+from memcli.store import index
+from memcli.store import memories as rows
+from memcli.textutil import text_hash
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A text with its duplicate hash, BM25 postings and embedding chunks."""
+
+    text: str
+    hash: str
+    terms: dict[int, int]
+    doc_len: int
+    chunks: list[str]
+
+
+def prepare(text: str) -> Prepared:
+    tokens = tokenize(text)
+    return Prepared(text, text_hash(text), term_counts(tokens), len(tokens), chunk_text(text))
+
+
+def embed_prepared(embedder: Embedder | None, items: list[Prepared]) -> list[np.ndarray | None]:
+    """Chunk vectors per item (None for every item when there is no model)."""
+    if embedder is None or not items:
+        return [None] * len(items)
+    flat = [chunk for item in items for chunk in item.chunks]
+    vectors = embedder.embed_documents(flat)
+    out: list[np.ndarray | None] = []
+    start = 0
+    for item in items:
+        out.append(vectors[start : start + len(item.chunks)])
+        start += len(item.chunks)
+    return out
+
+
+def unused_id(con: duckdb.DuckDBPyConnection) -> str:
+    while True:
+        candidate = ids.new_id()
+        if not rows.id_exists(con, candidate):
+            return candidate
+
+
+def write_index(
+    con: duckdb.DuckDBPyConnection, seq: int, prepared: Prepared,
+    vectors: np.ndarray | None, model: str | None,
+) -> None:  # fmt: skip
+    """(Re)write the postings and, when given, the vectors of one memory."""
+    index.delete_postings(con, [seq])
+    index.insert_postings(con, seq, list(prepared.terms), list(prepared.terms.values()))
+    index.delete_vectors(con, [seq])
+    if vectors is not None and model is not None:
+        index.insert_vectors(con, [seq] * len(vectors), range(len(vectors)), model, vectors)
+
+
+def insert_memory(
+    con: duckdb.DuckDBPyConnection, memory: Memory, prepared: Prepared,
+    vectors: np.ndarray | None, model: str | None,
+) -> int:  # fmt: skip
+    seq = rows.insert(con, memory, prepared.hash, prepared.doc_len)
+    index.insert_postings(con, seq, list(prepared.terms), list(prepared.terms.values()))
+    if vectors is not None and model is not None:
+        index.insert_vectors(con, [seq] * len(vectors), range(len(vectors)), model, vectors)
+    return seq

@@ -1,0 +1,174 @@
+"""reindex, stats and doctor."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from memcli import __version__
+from memcli.embed import forget_failed_download, model_info
+from memcli.errors import MemcliError, ModelUnavailable
+from memcli.search.fusion import FUSION_VERSION
+from memcli.search.tokenizer import TOKENIZER_VERSION
+from memcli.service.context import Context
+from memcli.service.ingest import embed_prepared, prepare, write_index
+from memcli.store import index
+from memcli.store import memories as rows
+from memcli.store.migrations import CURRENT_VERSION
+
+
+@dataclass
+class ReindexReport:
+    memories: int = 0
+    embedded: int = 0
+    model: str | None = None
+
+
+def reindex(
+    ctx: Context, *, missing_only: bool, progress: Callable[[int, int], None] | None = None
+) -> ReindexReport:
+    """Rebuild the keyword index and re-embed (all, or only memories lacking a vector)."""
+    embedder = ctx.embedder()
+    if embedder is None:
+        assert ctx.model_error is not None
+        raise ModelUnavailable(
+            f"reindex needs the embedding model: {ctx.model_error.message}", ctx.model_error.hint
+        )
+    with ctx.store(write=False) as store:
+        if missing_only:
+            wanted = index.seqs_without_vectors(store.con, embedder.name)
+            pairs = index.texts(store.con, wanted)
+        else:
+            pairs = index.texts(store.con, [s for s, in store.con.execute(
+                "SELECT seq FROM memories").fetchall()])  # fmt: skip
+    prepared = [prepare(text) for _, text in pairs]
+    vectors: list[Any] = []
+    for start in range(0, len(prepared), 256):
+        vectors.extend(embed_prepared(embedder, prepared[start : start + 256]))
+        if progress is not None:
+            progress(min(start + 256, len(prepared)), len(prepared))
+    with ctx.store(write=True) as store, store.transaction() as con:
+        present = {s for s, _ in index.texts(con, [s for s, _ in pairs])}
+        for (seq, _), item, item_vectors in zip(pairs, prepared, vectors, strict=True):
+            if seq in present:  # forgotten meanwhile: skip
+                write_index(con, seq, item, item_vectors, embedder.name)
+        rows.set_meta(con, "tokenizer_version", str(TOKENIZER_VERSION))
+    return ReindexReport(len(pairs), len(pairs), embedder.name)
+
+
+def model_status(ctx: Context) -> dict[str, Any]:
+    settings = ctx.settings.model
+    status: dict[str, Any] = {"name": settings.name, "path": str(settings.path or "") or None}
+    try:
+        status["dim"] = model_info(settings).dim
+    except ModelUnavailable as exc:
+        status.update(available=False, reason=exc.message)
+        return status
+    embedder = ctx.embedder()
+    status["available"] = embedder is not None
+    if ctx.model_error is not None:
+        status["reason"] = ctx.model_error.message
+    return status
+
+
+def stats(ctx: Context, load_model: bool = True) -> dict[str, Any]:
+    path = ctx.settings.db_path
+    report: dict[str, Any] = {
+        "version": __version__, "store": str(path), "exists": path.exists(),
+        "fusion": FUSION_VERSION, "tokenizer_version": TOKENIZER_VERSION,
+        "encryption": "off", "keyring": "not used (store not encrypted)",
+    }  # fmt: skip
+    if load_model:
+        report["model"] = model_status(ctx)
+    if not path.exists():
+        return report
+    report["size_bytes"] = path.stat().st_size + _size(path.with_name(path.name + ".wal"))
+    with ctx.store(write=False) as store:
+        con = store.con
+        report["schema_version"] = CURRENT_VERSION
+        report["memories"] = rows.counts(con)
+        report["sources"] = rows.source_counts(con)
+        report["vectors"] = index.vector_counts(con, ctx.settings.model.name)
+        row = con.execute("SELECT count(*), count(DISTINCT term) FROM postings").fetchone()
+        report["keyword_index"] = {"postings": row[0] if row else 0, "terms": row[1] if row else 0}
+        stored_tok = rows.get_meta(con, "tokenizer_version")
+        report["index_tokenizer_version"] = int(stored_tok) if stored_tok else TOKENIZER_VERSION
+    return report
+
+
+def _size(path: os.PathLike[str]) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    hint: str | None = None
+
+
+@dataclass
+class DoctorReport:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+def doctor(ctx: Context) -> DoctorReport:
+    """Check the store, its permissions, its indexes and the model, and explain problems."""
+    forget_failed_download(ctx.settings.cache_dir)  # doctor always retries the download
+    report = DoctorReport()
+    checks = report.checks
+    path = ctx.settings.db_path
+    checks.append(Check("config", True, str(ctx.settings.config_file)))
+    model = model_status(ctx)
+    checks.append(Check(
+        "model", bool(model.get("available")),
+        f"{model['name']} ({'loaded' if model.get('available') else model.get('reason')})",
+        None if model.get("available") else (ctx.model_error.hint if ctx.model_error else None),
+    ))  # fmt: skip
+    if not path.exists():
+        checks.append(Check("store", True, f"{path} does not exist yet (memcli add creates it)"))
+        return report
+    mode = stat.S_IMODE(path.stat().st_mode)
+    checks.append(Check("permissions", mode & 0o077 == 0, f"{path} is {mode:04o}",
+                        f"chmod 600 {path}"))  # fmt: skip
+    try:
+        with ctx.store(write=False) as store:
+            _store_checks(ctx, store.con, checks)
+    except MemcliError as exc:
+        checks.append(Check("store", False, exc.message, exc.hint))
+    return report
+
+
+def _store_checks(ctx: Context, con: Any, checks: list[Check]) -> None:
+    checks.append(Check("store", True, f"schema {CURRENT_VERSION}, opens cleanly"))
+    row = con.execute(
+        "SELECT (SELECT coalesce(sum(doc_len), 0) FROM memories), "
+        "(SELECT coalesce(sum(tf), 0) FROM postings), "
+        "(SELECT count(*) FROM postings WHERE seq NOT IN (SELECT seq FROM memories))"
+    ).fetchone()
+    consistent = row[0] == row[1] and row[2] == 0
+    checks.append(Check("keyword index", consistent,
+                        "consistent" if consistent else "postings do not match the memories",
+                        "run memcli reindex"))  # fmt: skip
+    stored_tok = rows.get_meta(con, "tokenizer_version")
+    if stored_tok and int(stored_tok) != TOKENIZER_VERSION:
+        checks.append(Check("tokenizer", False, f"index built with tokenizer v{stored_tok}",
+                            "run memcli reindex"))  # fmt: skip
+    vectors = index.vector_counts(con, ctx.settings.model.name)
+    lacking = vectors["missing"] + vectors["other_model"]
+    checks.append(Check(
+        "vectors", lacking == 0,
+        f"{vectors['current']} with {ctx.settings.model.name}, {lacking} without",
+        "run memcli reindex --missing (or memcli reindex after a model change)",
+    ))  # fmt: skip

@@ -1,0 +1,84 @@
+"""Reading memories: show one, list many, recall by query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from memcli.errors import ModelUnavailable
+from memcli.lifecycle.decay import memory_retention
+from memcli.records import Event, Hit, Memory
+from memcli.search.recall import QueryVector, RecallRequest, recall
+from memcli.service.context import Context
+from memcli.service.lookup import resolve
+from memcli.store import memories as rows
+from memcli.store.connection import NoStore
+from memcli.store.memories import Filters
+
+SORTS = {
+    "created": "m.created_at DESC, m.seq DESC",
+    "recalled": "m.reinforced_at DESC NULLS LAST, m.created_at DESC, m.seq DESC",
+    "strength": None,  # computed in Python: retention needs `now`
+}
+
+
+def strength(ctx: Context, memory: Memory) -> float:
+    touched = memory.reinforced_at or memory.added_at
+    return memory_retention(
+        memory.importance, memory.reinforcements, memory.pinned, touched, ctx.now()
+    )
+
+
+@dataclass(frozen=True)
+class Shown:
+    memory: Memory
+    events: list[Event]
+
+
+def show(ctx: Context, ref: str) -> Shown:
+    """One memory with its history; looking at it counts as a reinforcement (once a day)."""
+    now = ctx.now()
+    with ctx.store(write=True) as store, store.transaction() as con:
+        memory = resolve(con, ref)
+        if rows.reinforce(con, [memory.seq], now):
+            rows.add_event(con, memory.id, now, "reinforced", "shown")
+        return Shown(memory, rows.events(con, memory.id))
+
+
+def list_memories(ctx: Context, filters: Filters, sort: str, limit: int | None) -> list[Memory]:
+    try:
+        with ctx.store(write=False) as store:
+            order = SORTS[sort]
+            if order is not None:
+                return rows.select(store.con, filters, order, limit)
+            found = rows.select(store.con, filters, "m.seq DESC", None)
+    except NoStore:
+        return []
+    found.sort(key=lambda m: -strength(ctx, m))
+    return found if limit is None else found[:limit]
+
+
+def recall_memories(ctx: Context, request: RecallRequest) -> list[Hit]:
+    """Hybrid (or single-channel) recall; shown hits are reinforced once a day."""
+    query_vector = None
+    if request.mode != "keyword":
+        embedder = ctx.embedder()
+        if embedder is None:
+            assert ctx.model_error is not None
+            if request.mode == "semantic":
+                raise ModelUnavailable(
+                    f"semantic search needs the embedding model: {ctx.model_error.message}",
+                    ctx.model_error.hint or "use --mode keyword",
+                )
+            ctx.model_notice("keyword search only")
+        else:
+            query_vector = QueryVector(embedder.name, embedder.embed_query(request.query))
+    now = ctx.now()
+    try:
+        with ctx.store(write=True) as store, store.transaction() as con:
+            hits = recall(con, request, query_vector, now)
+            for seq in rows.reinforce(con, [h.memory.seq for h in hits], now):
+                memory_id = next(h.memory.id for h in hits if h.memory.seq == seq)
+                rows.add_event(con, memory_id, now, "reinforced", "recalled")
+            return hits
+    except NoStore:
+        return []

@@ -1,0 +1,164 @@
+"""Adding and changing memories; every function is one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import duckdb
+
+from memcli.errors import UsageError
+from memcli.records import Memory
+from memcli.service.context import Context
+from memcli.service.ingest import embed_prepared, insert_memory, prepare, unused_id, write_index
+from memcli.service.lookup import resolve, resolve_all
+from memcli.store import memories as rows
+from memcli.textutil import check_text
+
+
+@dataclass(frozen=True)
+class AddResult:
+    memory: Memory
+    status: str  # 'added' | 'reinforced'
+    superseded: str | None = None
+
+
+def add(
+    ctx: Context,
+    text: str,
+    *,
+    tags: list[str],
+    importance: int = 3,
+    pinned: bool = False,
+    at: datetime | None = None,
+    source: str = "cli",
+    supersedes: str | None = None,
+) -> AddResult:
+    """Store a memory, or reinforce the existing one with the same normalised text."""
+    text = check_text(text, ctx.settings.max_text_bytes)
+    _check_importance(importance)
+    prepared = prepare(text)
+    # Embed before taking the store's lock: the model is the slow part.
+    embedder = ctx.embedder()
+    ctx.model_notice("stored without a vector (memcli reindex adds it later)")
+    vectors = embed_prepared(embedder, [prepared])[0]
+    now = ctx.now()
+    with ctx.store(write=True, create=True) as store, store.transaction() as con:
+        old = resolve(con, supersedes) if supersedes else None
+        existing = rows.find_by_hash(con, prepared.hash)
+        if existing is not None and (old is None or old.id != existing.id):
+            return AddResult(_reinforce_duplicate(con, existing, tags, importance, pinned, now),
+                             "reinforced")  # fmt: skip
+        memory = Memory(
+            id=unused_id(con), text=text, tags=tags, created_at=at or now, added_at=now,
+            updated_at=now, importance=importance, pinned=pinned, state="active",
+            source=source, superseded_by=None, reinforced_at=None, reinforcements=0,
+        )  # fmt: skip
+        memory.seq = insert_memory(con, memory, prepared, vectors, embedder and embedder.name)
+        rows.add_event(con, memory.id, now, "created", f"source={source}")
+        if old is not None:
+            rows.update_fields(con, old.seq, now, state="archived", superseded_by=memory.id)
+            rows.add_event(con, old.id, now, "superseded", f"by={memory.id}")
+            rows.add_event(con, memory.id, now, "supersedes", f"old={old.id}")
+        return AddResult(memory, "added", old.id if old else None)
+
+
+def _reinforce_duplicate(
+    con: duckdb.DuckDBPyConnection, existing: Memory, tags: list[str], importance: int, pinned: bool,
+    now: datetime,
+) -> Memory:  # fmt: skip
+    """Re-adding known text: count a reinforcement, unite tags, wake it if archived."""
+    merged_tags = existing.tags + [t for t in tags if t not in existing.tags]
+    changes: dict[str, object] = {}
+    if merged_tags != existing.tags:
+        changes["tags"] = merged_tags
+    if importance > existing.importance:
+        changes["importance"] = importance
+    if pinned and not existing.pinned:
+        changes["pinned"] = True
+    if existing.state != "active":
+        changes["state"] = "active"
+    if changes:
+        rows.update_fields(con, existing.seq, now, **changes)
+    con.execute(
+        "UPDATE memories SET reinforcements = reinforcements + 1, reinforced_at = ? WHERE seq = ?",
+        [rows.to_db(now), existing.seq],
+    )
+    rows.add_event(con, existing.id, now, "reinforced", "re-added")
+    updated = rows.get(con, existing.id)
+    assert updated is not None
+    return updated
+
+
+def _check_importance(importance: int) -> None:
+    if not 1 <= importance <= 5:
+        raise UsageError(f"importance {importance} is out of range", "use a value from 1 to 5")
+
+
+def edit(
+    ctx: Context, ref: str, *, text: str | None = None, importance: int | None = None,
+    at: datetime | None = None, expected_updated_at: datetime | None = None,
+) -> Memory:  # fmt: skip
+    """Change a memory's text (re-indexed and re-embedded), importance or date."""
+    prepared = None
+    vectors = None
+    embedder = None
+    if text is not None:
+        text = check_text(text, ctx.settings.max_text_bytes)
+        prepared = prepare(text)
+        embedder = ctx.embedder()
+        ctx.model_notice("edited text has no vector yet (memcli reindex adds it)")
+        vectors = embed_prepared(embedder, [prepared])[0]
+    if importance is not None:
+        _check_importance(importance)
+    now = ctx.now()
+    with ctx.store(write=True) as store, store.transaction() as con:
+        memory = resolve(con, ref)
+        if expected_updated_at is not None and memory.updated_at != expected_updated_at:
+            raise UsageError(
+                f"memory {memory.id} changed while you were editing it; nothing was saved",
+                f"run memcli edit {memory.id} again",
+            )
+        changes: dict[str, object] = {}
+        if importance is not None and importance != memory.importance:
+            changes["importance"] = importance
+        if at is not None:
+            changes["created_at"] = at
+        if changes:
+            rows.update_fields(con, memory.seq, now, **changes)
+        if prepared is not None and prepared.text != memory.text:
+            rows.update_text(con, memory.seq, prepared.text, prepared.hash, prepared.doc_len, now)
+            write_index(con, memory.seq, prepared, vectors, embedder and embedder.name)
+            rows.add_event(con, memory.id, now, "edited")
+        updated = rows.get(con, memory.id)
+        assert updated is not None
+        return updated
+
+
+def retag(ctx: Context, ref: str, add: list[str], remove: list[str]) -> Memory:
+    now = ctx.now()
+    with ctx.store(write=True) as store, store.transaction() as con:
+        memory = resolve(con, ref)
+        tags = [t for t in memory.tags if t not in remove]
+        tags += [t for t in add if t not in tags]
+        if tags != memory.tags:
+            rows.update_fields(con, memory.seq, now, tags=tags)
+            rows.add_event(con, memory.id, now, "tagged", " ".join(tags) or "-")
+            memory = replace(memory, tags=tags)
+        return memory
+
+
+def set_flag(ctx: Context, refs: list[str], field: str, value: object, event: str) -> list[Memory]:
+    """pin/unpin (field 'pinned') and archive/restore (field 'state') for many ids at once."""
+    now = ctx.now()
+    with ctx.store(write=True) as store, store.transaction() as con:
+        changed = []
+        for memory in resolve_all(con, refs):
+            extra: dict[str, object] = {}
+            if field == "state" and value == "active" and memory.superseded_by:
+                extra["superseded_by"] = None  # restoring undoes a supersession
+            if getattr(memory, field) != value or extra:
+                rows.update_fields(con, memory.seq, now, **{field: value}, **extra)
+                rows.add_event(con, memory.id, now, event)
+            changed.append(replace(memory, **{field: value}, **extra))  # type: ignore[arg-type]
+        return changed

@@ -1,0 +1,1 @@
+"""The DuckDB store: connections, migrations and all of memcli's SQL."""

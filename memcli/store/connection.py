@@ -1,0 +1,155 @@
+"""Opening the store: short-lived DuckDB connections, lock retries, safety checks.
+
+DuckDB lets one process write a file, and a writer excludes every reader. memcli therefore
+opens the store for the length of one command step, and when another process holds it,
+retries with backoff until `lock_timeout` runs out (then StoreBusy, exit 3).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from memcli.errors import NotAStore, NotFound, StoreBusy, StoreTooNew
+from memcli.store import migrations
+
+_DUCKDB_MAGIC = b"DUCK"
+_MAGIC_OFFSET = 8
+
+
+class NoStore(NotFound):
+    """The store file does not exist yet (read commands treat that as an empty store)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"there is no store at {path} yet", "memcli add \"...\" creates it")
+
+
+class Store:
+    """An open connection to a memcli store."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, writable: bool) -> None:
+        self.con = con
+        self.path = path
+        self.writable = writable
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing change: committed on success, rolled back on any error."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+
+@contextmanager
+def open_store(
+    path: Path, *, write: bool, create: bool = False, lock_timeout: float = 10.0
+) -> Iterator[Store]:
+    """Open the store at `path`; create it (0600 in a 0700 folder) when `create` is set.
+
+    Raises NoStore when it does not exist and `create` is false, NotAStore for a file that
+    is not a memcli store, StoreTooNew for a newer schema, StoreBusy after the retry budget.
+    """
+    existed = path.exists()
+    if not existed and not create:
+        raise NoStore(path)
+    if existed:
+        _check_magic(path)
+    else:
+        _prepare_folder(path.parent)
+    con = _connect(path, read_only=not write and existed, lock_timeout=lock_timeout)
+    try:
+        version = migrations.stored_version(con)
+        if version is None:
+            if existed and migrations.has_foreign_tables(con):
+                raise NotAStore(
+                    f"{path} is a DuckDB database but not a memcli store",
+                    "point --db at a memcli store, or at a new file name",
+                )
+            version = 0
+        if version > migrations.CURRENT_VERSION:
+            raise StoreTooNew(
+                f"{path} was written by a newer memcli (schema {version}, this one knows "
+                f"{migrations.CURRENT_VERSION})",
+                "upgrade memcli (pip install -U memcli); the store was left untouched",
+            )
+        if version < migrations.CURRENT_VERSION:
+            if not write and existed:
+                con.close()
+                # A reader found an older schema: migrate once with a writer, then read.
+                with open_store(path, write=True, lock_timeout=lock_timeout):
+                    pass
+                con = _connect(path, read_only=True, lock_timeout=lock_timeout)
+            else:
+                migrations.migrate(con, version)
+        if not existed:
+            _restrict(path)
+        yield Store(con, path, writable=write or not existed)
+    finally:
+        con.close()
+
+
+def _check_magic(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_MAGIC_OFFSET + len(_DUCKDB_MAGIC))
+    except OSError as exc:
+        raise NotAStore(f"cannot read {path}: {exc.strerror}", "check the path and its permissions")
+    if head[_MAGIC_OFFSET:] != _DUCKDB_MAGIC:
+        raise NotAStore(
+            f"{path} is not a memcli store (not a DuckDB file); it was left untouched",
+            "point --db at a memcli store, or at a new file name",
+        )
+
+
+def _prepare_folder(folder: Path) -> None:
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)
+        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def _restrict(path: Path) -> None:
+    """Owner-only permissions on a new store and its write-ahead log."""
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        if candidate.exists():
+            os.chmod(candidate, 0o600)
+
+
+def _connect(path: Path, *, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
+    """Connect, retrying with jittered exponential backoff while the file is locked."""
+    deadline = time.monotonic() + lock_timeout
+    delay = 0.02
+    old_umask = os.umask(0o077)  # files DuckDB creates (store, WAL) are owner-only
+    try:
+        while True:
+            try:
+                return duckdb.connect(str(path), read_only=read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise NotAStore(
+                        f"cannot open {path}: {_first_line(exc)}",
+                        "check that it is a memcli store and that you may read it",
+                    ) from exc
+                if time.monotonic() + delay > deadline:
+                    raise StoreBusy(
+                        f"the store {path} is busy: another memcli process has held it for "
+                        f"{lock_timeout:g}s",
+                        "try again in a moment, or raise MEMCLI_LOCK_TIMEOUT",
+                    ) from exc
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.5)
+    finally:
+        os.umask(old_umask)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,264 @@
+"""SQL for memory rows and their history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from memcli.records import Event, Memory
+
+_COLUMNS = (
+    "seq, id, text, tags, created_at, added_at, updated_at, importance, pinned, state, "
+    "source, superseded_by, reinforced_at, reinforcements"
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which memories a recall or listing may return."""
+
+    tags: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    states: tuple[str, ...] = ("active",)
+    sources: tuple[str, ...] = ()
+    ids: tuple[str, ...] = field(default=())
+
+    def sql(self, alias: str = "m") -> tuple[str, list[Any]]:
+        """A WHERE condition over memories (aliased `alias`) and its parameters."""
+        parts: list[str] = []
+        params: list[Any] = []
+        if self.states:
+            parts.append(f"{alias}.state IN ({_marks(self.states)})")
+            params.extend(self.states)
+        if self.tags:
+            parts.append(f"list_has_all({alias}.tags, ?::VARCHAR[])")
+            params.append(list(self.tags))
+        if self.since is not None:
+            parts.append(f"{alias}.created_at >= ?")
+            params.append(to_db(self.since))
+        if self.until is not None:
+            parts.append(f"{alias}.created_at < ?")
+            params.append(to_db(self.until))
+        if self.sources:
+            parts.append(f"{alias}.source IN ({_marks(self.sources)})")
+            params.extend(self.sources)
+        if self.ids:
+            parts.append(f"{alias}.id IN ({_marks(self.ids)})")
+            params.extend(self.ids)
+        return (" AND ".join(parts) or "TRUE"), params
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def to_db(moment: datetime) -> datetime:
+    """Aware datetime -> naive UTC, the form stored in TIMESTAMP columns."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def from_db(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _memory(row: tuple[Any, ...]) -> Memory:
+    created, added, updated, reinforced = (from_db(v) for v in (row[4], row[5], row[6], row[12]))
+    assert created is not None and added is not None and updated is not None
+    return Memory(
+        seq=row[0], id=row[1], text=row[2], tags=list(row[3]), created_at=created,
+        added_at=added, updated_at=updated, importance=row[7], pinned=row[8], state=row[9],
+        source=row[10], superseded_by=row[11], reinforced_at=reinforced, reinforcements=row[13],
+    )  # fmt: skip
+
+
+def insert(con: duckdb.DuckDBPyConnection, memory: Memory, text_hash: str, doc_len: int) -> int:
+    """Insert a new memory row and return its seq."""
+    row = con.execute(
+        """
+        INSERT INTO memories (id, text, text_hash, tags, created_at, added_at, updated_at,
+            importance, pinned, state, source, superseded_by, reinforced_at, reinforcements,
+            doc_len)
+        VALUES (?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        RETURNING seq
+        """,
+        [
+            memory.id, memory.text, text_hash, memory.tags, to_db(memory.created_at),
+            to_db(memory.added_at), to_db(memory.updated_at), memory.importance, memory.pinned,
+            memory.state, memory.source, memory.superseded_by,
+            None if memory.reinforced_at is None else to_db(memory.reinforced_at),
+            memory.reinforcements, doc_len,
+        ],
+    ).fetchone()  # fmt: skip
+    assert row is not None
+    return int(row[0])
+
+
+def id_exists(con: duckdb.DuckDBPyConnection, memory_id: str) -> bool:
+    return con.execute("SELECT 1 FROM memories WHERE id = ?", [memory_id]).fetchone() is not None
+
+
+def ids_with_prefix(con: duckdb.DuckDBPyConnection, prefix: str, limit: int = 6) -> list[str]:
+    rows = con.execute(
+        "SELECT id FROM memories WHERE starts_with(id, ?) ORDER BY id LIMIT ?", [prefix, limit]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def get(con: duckdb.DuckDBPyConnection, memory_id: str) -> Memory | None:
+    row = con.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?", [memory_id]).fetchone()
+    return None if row is None else _memory(row)
+
+
+def get_by_seqs(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> dict[int, Memory]:
+    if not seqs:
+        return {}
+    rows = con.execute(
+        f"SELECT {_COLUMNS} FROM memories WHERE seq IN (SELECT unnest(?::INTEGER[]))", [list(seqs)]
+    ).fetchall()
+    return {row[0]: _memory(row) for row in rows}
+
+
+def find_by_hash(con: duckdb.DuckDBPyConnection, text_hash: str) -> Memory | None:
+    row = con.execute(
+        f"SELECT {_COLUMNS} FROM memories WHERE text_hash = ? ORDER BY seq LIMIT 1", [text_hash]
+    ).fetchone()
+    return None if row is None else _memory(row)
+
+
+def hashes_present(con: duckdb.DuckDBPyConnection, hashes: Sequence[str]) -> set[str]:
+    rows = con.execute(
+        "SELECT DISTINCT text_hash FROM memories WHERE text_hash IN (SELECT unnest(?))",
+        [list(hashes)],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def ids_present(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> set[str]:
+    rows = con.execute(
+        "SELECT id FROM memories WHERE id IN (SELECT unnest(?))", [list(ids)]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def select(
+    con: duckdb.DuckDBPyConnection, filters: Filters, order_by: str, limit: int | None
+) -> list[Memory]:
+    where, params = filters.sql()
+    sql = f"SELECT {_COLUMNS} FROM memories m WHERE {where} ORDER BY {order_by}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [_memory(row) for row in con.execute(sql, params).fetchall()]
+
+
+def update_text(
+    con: duckdb.DuckDBPyConnection, seq: int, text: str, text_hash: str, doc_len: int,
+    now: datetime,
+) -> None:  # fmt: skip
+    con.execute(
+        "UPDATE memories SET text = ?, text_hash = ?, doc_len = ?, updated_at = ? WHERE seq = ?",
+        [text, text_hash, doc_len, to_db(now), seq],
+    )
+
+
+def update_fields(
+    con: duckdb.DuckDBPyConnection, seq: int, now: datetime, **fields: Any
+) -> None:
+    """Set plain columns (tags, importance, pinned, state, superseded_by, created_at)."""
+    allowed = {"tags", "importance", "pinned", "state", "superseded_by", "created_at"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"not an updatable column: {sorted(unknown)}")
+    assignments = ", ".join(
+        f"{name} = ?::VARCHAR[]" if name == "tags" else f"{name} = ?" for name in fields
+    )
+    values = [to_db(v) if isinstance(v, datetime) else v for v in fields.values()]
+    con.execute(
+        f"UPDATE memories SET {assignments}, updated_at = ? WHERE seq = ?",
+        [*values, to_db(now), seq],
+    )
+
+
+def reinforce(con: duckdb.DuckDBPyConnection, seqs: Sequence[int], now: datetime) -> list[int]:
+    """Count one reinforcement for each memory not already reinforced in the last day."""
+    if not seqs:
+        return []
+    rows = con.execute(
+        """
+        UPDATE memories SET reinforcements = reinforcements + 1, reinforced_at = ?
+        WHERE seq IN (SELECT unnest(?::INTEGER[]))
+          AND (reinforced_at IS NULL OR reinforced_at <= ? - INTERVAL 1 DAY)
+        RETURNING seq
+        """,
+        [to_db(now), list(seqs), to_db(now)],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def delete(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
+    """Remove memories with their history, postings and vectors, and unlink supersessions."""
+    ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT id FROM memories WHERE seq IN (SELECT unnest(?::INTEGER[]))", [list(seqs)]
+        ).fetchall()
+    ]
+    params = [list(seqs)]
+    con.execute("DELETE FROM postings WHERE seq IN (SELECT unnest(?::INTEGER[]))", params)
+    con.execute("DELETE FROM vectors WHERE seq IN (SELECT unnest(?::INTEGER[]))", params)
+    con.execute("DELETE FROM events WHERE memory_id IN (SELECT unnest(?))", [ids])
+    con.execute(
+        "UPDATE memories SET superseded_by = NULL WHERE superseded_by IN (SELECT unnest(?))",
+        [ids],
+    )
+    con.execute("DELETE FROM memories WHERE seq IN (SELECT unnest(?::INTEGER[]))", params)
+
+
+def add_event(
+    con: duckdb.DuckDBPyConnection, memory_id: str, at: datetime, kind: str,
+    detail: str | None = None,
+) -> None:  # fmt: skip
+    con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [memory_id, to_db(at), kind, detail])
+
+
+def events(con: duckdb.DuckDBPyConnection, memory_id: str) -> list[Event]:
+    rows = con.execute(
+        "SELECT memory_id, event_at, kind, detail FROM events WHERE memory_id = ? "
+        "ORDER BY event_at, rowid",
+        [memory_id],
+    ).fetchall()
+    return [Event(r[0], from_db(r[1]) or datetime.min.replace(tzinfo=UTC), r[2], r[3]) for r in rows]
+
+
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    row = con.execute(
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE state = 'active'),
+               count(*) FILTER (WHERE state = 'archived'),
+               count(*) FILTER (WHERE pinned),
+               (SELECT count(*) FROM events)
+        FROM memories
+        """
+    ).fetchone()
+    assert row is not None
+    return dict(zip(("total", "active", "archived", "pinned", "events"), map(int, row), strict=True))
+
+
+def source_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows = con.execute("SELECT source, count(*) FROM memories GROUP BY source ORDER BY 1").fetchall()
+    return {r[0]: int(r[1]) for r in rows}

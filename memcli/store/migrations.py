@@ -1,0 +1,126 @@
+"""The store's schema, built by numbered migrations recorded in `schema_migrations`.
+
+Each migration is a function named by its id (m001_...). `meta.schema_version` holds the
+number of migrations applied; a store with a higher number came from a newer memcli and is
+refused before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from memcli.errors import StoreTooNew
+from memcli.search.tokenizer import TOKENIZER_VERSION
+
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def m001_create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Memories, their history, the keyword index and the vectors."""
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+    # The tokenizer that builds the postings; a different one needs `memcli reindex`.
+    con.execute("INSERT INTO meta VALUES ('tokenizer_version', ?)", [str(TOKENIZER_VERSION)])
+    con.execute("CREATE SEQUENCE memory_seq START 1")
+    con.execute(
+        """
+        CREATE TABLE memories (
+            seq            INTEGER PRIMARY KEY DEFAULT nextval('memory_seq'),
+            id             VARCHAR NOT NULL UNIQUE,
+            text           VARCHAR NOT NULL,
+            text_hash      VARCHAR NOT NULL,
+            tags           VARCHAR[] NOT NULL,
+            created_at     TIMESTAMP NOT NULL,  -- when it happened (--at), UTC
+            added_at       TIMESTAMP NOT NULL,  -- when it was stored, UTC
+            updated_at     TIMESTAMP NOT NULL,
+            importance     TINYINT NOT NULL,
+            pinned         BOOLEAN NOT NULL,
+            state          VARCHAR NOT NULL,    -- 'active' | 'archived'
+            source         VARCHAR NOT NULL,    -- 'cli' | 'tui' | 'import' | 'mcp'
+            superseded_by  VARCHAR,
+            reinforced_at  TIMESTAMP,
+            reinforcements INTEGER NOT NULL,
+            doc_len        INTEGER NOT NULL     -- token count, for BM25
+        )
+        """
+    )
+    # History never holds a memory's text, so forgetting only has to delete these rows.
+    con.execute(
+        """
+        CREATE TABLE events (
+            memory_id VARCHAR NOT NULL,
+            event_at  TIMESTAMP NOT NULL,
+            kind      VARCHAR NOT NULL,
+            detail    VARCHAR
+        )
+        """
+    )
+    # The keyword index: one row per (term, memory); terms are stored as 64-bit hashes.
+    con.execute("CREATE TABLE postings (term BIGINT NOT NULL, seq INTEGER NOT NULL, tf INTEGER NOT NULL)")
+    # One row per chunk of a memory, float32 bytes, under the name of the model that made it.
+    con.execute(
+        """
+        CREATE TABLE vectors (
+            seq   INTEGER NOT NULL,
+            chunk SMALLINT NOT NULL,
+            model VARCHAR NOT NULL,
+            vec   BLOB NOT NULL
+        )
+        """
+    )
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("m001_create_tables", m001_create_tables),
+]
+CURRENT_VERSION = len(MIGRATIONS)
+
+
+def stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The store's schema version, or None when this is not (yet) a memcli store."""
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()
+    if not found or not found[0]:
+        return None
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        return None
+    try:
+        return int(row[0])
+    except ValueError:
+        raise StoreTooNew(
+            f"unreadable schema version {row[0]!r} in the store", "run memcli doctor"
+        ) from None
+
+
+def has_foreign_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the database holds tables (it is somebody else's database)."""
+    row = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()
+    return bool(row and row[0])
+
+
+def migrate(con: duckdb.DuckDBPyConnection, from_version: int) -> None:
+    """Apply the missing migrations in one transaction; a failure leaves the store as it was."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if from_version == 0:
+            con.execute(
+                "CREATE TABLE schema_migrations (id VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
+            )
+        for name, migration in MIGRATIONS[from_version:]:
+            migration(con)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, current_timestamp::TIMESTAMP)", [name]
+            )
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(CURRENT_VERSION)]
+        )
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise StoreTooNew(
+            f"the store could not be upgraded: {str(exc).strip().splitlines()[0]}",
+            "the store was left as it was; report this with memcli doctor's output",
+        ) from exc
+    con.execute("COMMIT")
