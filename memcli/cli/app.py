@@ -110,6 +110,11 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
+    if "_MEMCLI_COMPLETE" in os.environ:
+        # Shell completion request: register Typer's completion classes (bash, zsh, fish).
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
         app(prog_name="memcli")
     except KeyboardInterrupt:

@@ -1,0 +1,271 @@
+"""The keyword index scores exactly like rank_bm25.BM25Okapi over the same tokens.
+
+A random corpus (fixed seed, Zipf-like vocabulary, so several terms sit in more than half
+of the documents and get rank_bm25's epsilon idf floor) is stored through memcli's own
+import path; every query's scores from the store (`keyword_candidates`, which runs
+`query_weights` and the `bm25_top` SQL) must equal BM25Okapi's, document by document,
+before and after memories are forgotten and edited (no rebuild in between).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from rank_bm25 import BM25Okapi
+
+from memcli.config import load_settings
+from memcli.search import bm25
+from memcli.search.recall import keyword_candidates
+from memcli.search.tokenizer import STOPWORDS, tokenize
+from memcli.service.context import Context
+from memcli.service.forgetting import forget
+from memcli.service.lookup import resolve
+from memcli.service.transfer import import_memories
+from memcli.service.writing import edit
+from memcli.store import index
+from memcli.store.memories import Filters
+from tests.support.tiny_model import TINY_DIM, TINY_MODEL_NAME
+
+SEED = 20240601
+N_DOCS = 300
+N_EMPTY = 12
+VOCAB_SIZE = 200
+N_QUERIES = 50
+TOLERANCE = 1e-6
+_CONSONANTS = "bdfgklmnprtvz"
+_VOWELS = "aeiou"
+_FILLERS = sorted(STOPWORDS - {"s", "t"})  # stopword-only texts tokenize to nothing
+
+
+def _make_words(rng: random.Random, count: int, exclude: set[str]) -> list[str]:
+    """Pronounceable CV-syllable words: never end in s/ed/ing, so stemming keeps them."""
+    words: list[str] = []
+    seen = set(exclude)
+    while len(words) < count:
+        syllables = rng.randint(2, 3)
+        word = "".join(rng.choice(_CONSONANTS) + rng.choice(_VOWELS) for _ in range(syllables))
+        if word not in seen and word not in STOPWORDS:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+def _zipf_choices(rng: random.Random, vocab: list[str], k: int) -> list[str]:
+    weights = [1.0 / (rank + 1) for rank in range(len(vocab))]
+    return rng.choices(vocab, weights=weights, k=k)
+
+
+def _build_corpus(rng: random.Random, vocab: list[str]) -> list[str]:
+    texts: list[str] = []
+    empty_at = set(rng.sample(range(N_DOCS), N_EMPTY))
+    for i in range(N_DOCS):
+        if i in empty_at:
+            texts.append(" ".join(rng.sample(_FILLERS, rng.randint(1, 4))))
+        else:
+            texts.append(" ".join(_zipf_choices(rng, vocab, rng.randint(1, 40))))
+    return texts
+
+
+def _build_queries(rng: random.Random, vocab: list[str], absent: list[str]) -> list[list[str]]:
+    queries: list[list[str]] = []
+    for i in range(N_QUERIES):
+        n = rng.randint(1, 6)
+        if i % 3 == 0:
+            words = _zipf_choices(rng, vocab, n)  # frequent terms: negative idfs
+        else:
+            words = rng.choices(vocab, k=n)
+        if i % 5 == 1:
+            words.append(words[0])  # a repeated query term counts twice
+        if i % 4 == 2:
+            words.insert(rng.randrange(len(words) + 1), rng.choice(absent))
+        if i % 17 == 3:
+            words = [rng.choice(absent)]  # nothing in the corpus matches
+        queries.append(words)
+    return queries
+
+
+def _import(ctx: Context, texts: list[str]) -> list[str]:
+    ids = [f"doc-{i:04d}" for i in range(len(texts))]
+    lines = [json.dumps({"id": i, "text": t}).encode() + b"\n" for i, t in zip(ids, texts, strict=True)]
+    report = import_memories(ctx, lines, skip_bad=False)
+    assert report.imported == len(texts) and not report.bad_lines
+    return ids
+
+
+def _stored_corpus(ctx: Context) -> list[tuple[int, str]]:
+    """(seq, text) of every stored memory, in store order."""
+    with ctx.store(write=False) as store:
+        rows = store.con.execute("SELECT seq, text FROM memories ORDER BY seq").fetchall()
+    return [(int(s), str(t)) for s, t in rows]
+
+
+def _okapi(corpus: list[tuple[int, str]]) -> BM25Okapi:
+    return BM25Okapi([tokenize(text) for _, text in corpus])
+
+
+def _expected(
+    okapi: BM25Okapi, corpus: list[tuple[int, str]], query: list[str]
+) -> dict[int, float]:
+    scores = okapi.get_scores(query)
+    return {seq: float(s) for (seq, _), s in zip(corpus, scores, strict=True) if s != 0}
+
+
+def _actual(con: duckdb.DuckDBPyConnection, query: list[str]) -> dict[int, float]:
+    found, tokens = keyword_candidates(con, " ".join(query), Filters(), 100_000)
+    assert tokens == query
+    return {seq: score for seq, (score, _) in found.items() if score != 0}
+
+
+def _assert_same_scores(ctx: Context, queries: list[list[str]]) -> int:
+    """Compare every query; returns how many documents were compared in total."""
+    corpus = _stored_corpus(ctx)
+    okapi = _okapi(corpus)
+    compared = 0
+    with ctx.store(write=False) as store:
+        for query in queries:
+            expected = _expected(okapi, corpus, query)
+            actual = _actual(store.con, query)
+            assert set(actual) == set(expected), query
+            for seq, score in expected.items():
+                assert actual[seq] == pytest.approx(score, abs=TOLERANCE, rel=0), (query, seq)
+            compared += len(expected)
+    return compared
+
+
+@dataclass(frozen=True)
+class Corpus:
+    vocab: list[str]
+    absent: list[str]
+    ids: list[str]
+    store_file: Path
+
+
+@pytest.fixture(scope="module")
+def corpus_template(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Corpus:
+    """Import the corpus once per module (DuckDB inserts are slow); tests get a copy."""
+    rng = random.Random(SEED)
+    vocab = _make_words(rng, VOCAB_SIZE, set())
+    absent = _make_words(rng, 20, set(vocab))
+    for word in (*vocab, *absent):
+        assert tokenize(word) == [word], word
+    home = tmp_path_factory.mktemp("bm25-template")
+    (home / "config.toml").write_text(
+        f'[model]\nname = "{TINY_MODEL_NAME}"\npath = "{tiny_model_dir}"\n'
+        f'pooling = "mean"\ndim = {TINY_DIM}\n'
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MEMCLI_HOME", str(home))
+        settings = load_settings()
+        ids = _import(Context(settings), _build_corpus(rng, vocab))
+    assert not settings.db_path.with_name(settings.db_path.name + ".wal").exists()
+    return Corpus(vocab, absent, ids, settings.db_path)
+
+
+@pytest.fixture
+def world(corpus_template: Corpus, store_path: Path) -> tuple[Context, random.Random, list[str], list[str], list[str]]:
+    shutil.copyfile(corpus_template.store_file, store_path)
+    rng = random.Random(SEED + 1)
+    c = corpus_template
+    return Context(load_settings()), rng, c.vocab, c.absent, list(c.ids)
+
+
+def test_corpus_exercises_the_epsilon_floor_and_empty_documents(world) -> None:
+    ctx, _, vocab, _, _ = world
+    corpus = _stored_corpus(ctx)
+    token_lists = [tokenize(text) for _, text in corpus]
+    assert sum(not tokens for tokens in token_lists) == N_EMPTY
+    over_half = [w for w in vocab if sum(w in t for t in token_lists) > len(corpus) / 2]
+    assert len(over_half) >= 3
+    okapi = BM25Okapi(token_lists)
+    assert all(okapi.idf[w] == pytest.approx(bm25.EPSILON * okapi.average_idf) for w in over_half)
+
+
+def test_index_statistics_match_the_corpus(world) -> None:
+    ctx, _, _, _, _ = world
+    corpus = _stored_corpus(ctx)
+    token_lists = [tokenize(text) for _, text in corpus]
+    okapi = BM25Okapi(token_lists)
+    with ctx.store(write=False) as store:
+        doc_count, total_len = index.corpus_stats(store.con)
+        freqs = index.all_doc_freqs(store.con)
+        mean = bm25.mean_idf(doc_count, freqs)
+        doc_lens = dict(store.con.execute("SELECT seq, doc_len FROM memories").fetchall())
+    assert doc_count == okapi.corpus_size == N_DOCS
+    assert total_len / doc_count == pytest.approx(okapi.avgdl)
+    assert len(freqs) == len(okapi.idf)
+    assert mean == pytest.approx(okapi.average_idf, abs=1e-12)
+    assert [doc_lens[seq] for seq, _ in corpus] == okapi.doc_len
+
+
+def test_scores_equal_rank_bm25(world) -> None:
+    ctx, rng, vocab, absent, _ = world
+    queries = _build_queries(rng, vocab, absent)
+    assert any(len(set(q)) < len(q) for q in queries)
+    assert any(set(q) <= set(absent) for q in queries)
+    assert _assert_same_scores(ctx, queries) > 1000
+
+
+def test_bm25_top_orders_by_score_then_newer(world) -> None:
+    ctx, _, vocab, _, _ = world
+    corpus = _stored_corpus(ctx)
+    query = vocab[:2]
+    expected = _expected(corpus, query)
+    with ctx.store(write=False) as store:
+        doc_count, total_len = index.corpus_stats(store.con)
+        freqs = index.doc_freqs(store.con, list(bm25.term_counts(query)))
+        average = bm25.mean_idf(doc_count, index.all_doc_freqs(store.con))
+        weights = bm25.query_weights(query, doc_count, freqs, average)
+        top = index.bm25_top(store.con, weights, bm25.K1, bm25.B, total_len / doc_count,
+                             Filters(), 10)  # fmt: skip
+    best = sorted(expected.items(), key=lambda item: (-item[1], -item[0]))[:10]
+    assert [seq for seq, _ in top] == [seq for seq, _ in best]
+    assert [s for _, s in top] == pytest.approx([s for _, s in best], abs=TOLERANCE)
+
+
+def test_scores_follow_forget_and_edit_without_rebuild(world) -> None:
+    ctx, rng, vocab, absent, ids = world
+    doomed = rng.sample(ids, 40)
+    with ctx.store(write=False) as store:
+        memories = [resolve(store.con, i) for i in doomed]
+    assert forget(ctx, memories) == len(doomed)
+    survivors = [i for i in ids if i not in set(doomed)]
+    for n, memory_id in enumerate(rng.sample(survivors, 25)):
+        if n % 5 == 0:
+            text = " ".join(rng.sample(_FILLERS, 3))  # now an empty document
+        elif n % 5 == 1:
+            text = " ".join(rng.choices(vocab[:3], k=40))  # long, only the frequent terms
+        else:
+            text = " ".join(_zipf_choices(rng, vocab, rng.randint(1, 40)))
+        edit(ctx, memory_id, text=text)
+    assert len(_stored_corpus(ctx)) == N_DOCS - len(doomed)
+    test_index_statistics_after = _stored_corpus(ctx)
+    with ctx.store(write=False) as store:
+        doc_count, total_len = index.corpus_stats(store.con)
+    assert doc_count == len(test_index_statistics_after)
+    assert total_len == sum(len(tokenize(t)) for _, t in test_index_statistics_after)
+    queries = _build_queries(rng, vocab, absent)
+    assert _assert_same_scores(ctx, queries) > 1000
+
+
+def test_forgetting_every_holder_of_a_term_removes_it_from_the_index(world) -> None:
+    ctx, _, vocab, _, _ = world
+    corpus = _stored_corpus(ctx)
+    rare = next(w for w in reversed(vocab) if any(w in tokenize(t) for _, t in corpus))
+    holders = [seq for seq, text in corpus if rare in tokenize(text)]
+    with ctx.store(write=False) as store:
+        memories = [m for m in store.con.execute(
+            "SELECT id FROM memories WHERE seq IN (SELECT unnest(?::INTEGER[]))", [holders]
+        ).fetchall()]  # fmt: skip
+        memories = [resolve(store.con, m[0]) for m in memories]
+    forget(ctx, memories)
+    assert _actual(ctx, [rare]) == {}
+    remaining = _stored_corpus(ctx)
+    okapi = BM25Okapi([tokenize(t) for _, t in remaining])
+    with ctx.store(write=False) as store:
+        assert len(index.all_doc_freqs(store.con)) == len(okapi.idf)
