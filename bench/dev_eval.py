@@ -52,8 +52,10 @@ def _build(db: Path, records: list[dict[str, object]]) -> None:
     lines = [json.dumps(r).encode() for r in records]
     started = time.time()
     report = import_memories(ctx, lines, skip_bad=False)
-    print(f"  built {db.name}: {report.imported} memories in {time.time() - started:.0f}s",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"  built {db.name}: {report.imported} memories in {time.time() - started:.0f}s",
+        file=sys.stderr,
+    )
     tmp.rename(db)
 
 
@@ -77,6 +79,7 @@ def _run(db: Path, queries: list[str], mode: str, k: int, params):  # type: igno
 
 
 # --- LoCoMo -------------------------------------------------------------------------------
+
 
 def _locomo_date(text: str) -> str:
     moment = datetime.strptime(text.strip(), "%I:%M %p on %d %B, %Y")
@@ -120,6 +123,7 @@ def locomo(params, ks=(5, 10, 25, 50)) -> dict[str, dict[str, float]]:  # type: 
 
 # --- SciFact ------------------------------------------------------------------------------
 
+
 def scifact(params) -> dict[str, float]:  # type: ignore[no-untyped-def]
     base = SHARED / "bench" / "scifact"
     records = []
@@ -133,7 +137,10 @@ def scifact(params) -> dict[str, float]:  # type: ignore[no-untyped-def]
     for line in (base / "qrels" / "test.tsv").read_text().splitlines()[1:]:
         qid, did, score = line.split("\t")
         qrels.setdefault(qid, {})[f"d{did}"] = int(score)
-    queries = {q["_id"]: q["text"] for q in map(json.loads, (base / "queries.jsonl").read_text().splitlines())}
+    queries = {
+        q["_id"]: q["text"]
+        for q in map(json.loads, (base / "queries.jsonl").read_text().splitlines())
+    }
     qids = [q for q in qrels if q in queries]
     out = {}
     for mode in ("keyword", "semantic", "hybrid"):

@@ -14,8 +14,14 @@ from fastembed import TextEmbedding
 from fastembed.common.model_description import ModelSource, PoolingType
 
 NAME = "bench-floor/all-MiniLM-L6-v2"
-TextEmbedding.add_custom_model(model=NAME, pooling=PoolingType.MEAN, normalization=True,
-                               sources=ModelSource(hf=NAME), dim=384, model_file="model.onnx")
+TextEmbedding.add_custom_model(
+    model=NAME,
+    pooling=PoolingType.MEAN,
+    normalization=True,
+    sources=ModelSource(hf=NAME),
+    dim=384,
+    model_file="model.onnx",
+)
 model = TextEmbedding(NAME, specific_model_path=os.environ["MEMCLI_MODEL_PATH"])
 vector = next(iter(model.embed([sys.argv[2]])))
 con = duckdb.connect(sys.argv[1], read_only=True)

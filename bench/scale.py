@@ -26,10 +26,43 @@ HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 MODEL = HERE.parent.parent / "shared" / "models" / "all-MiniLM-L6-v2-onnx"
 
-PEOPLE = ["Alice", "Bob", "Carol", "Dmitri", "Eun-ji", "Farah", "Gustavo", "Hiro", "Ines", "Jamal",
-          "Kai", "Lena", "Mateo", "Noor", "Olga", "Priya", "Quinn", "Rafael", "Sofia", "Tomás"]
-THINGS = ["staging db", "prod cluster", "VPN", "wifi", "build server", "backup disk", "router",
-          "grafana dashboard", "CI runner", "S3 bucket", "DNS zone", "k8s namespace", "redis cache"]
+PEOPLE = [
+    "Alice",
+    "Bob",
+    "Carol",
+    "Dmitri",
+    "Eun-ji",
+    "Farah",
+    "Gustavo",
+    "Hiro",
+    "Ines",
+    "Jamal",
+    "Kai",
+    "Lena",
+    "Mateo",
+    "Noor",
+    "Olga",
+    "Priya",
+    "Quinn",
+    "Rafael",
+    "Sofia",
+    "Tomás",
+]
+THINGS = [
+    "staging db",
+    "prod cluster",
+    "VPN",
+    "wifi",
+    "build server",
+    "backup disk",
+    "router",
+    "grafana dashboard",
+    "CI runner",
+    "S3 bucket",
+    "DNS zone",
+    "k8s namespace",
+    "redis cache",
+]
 TEMPLATES = [
     "{thing} is on port {port}, user {user}",
     "{person}'s phone number is +1 555 {num4} {num4b}",
@@ -44,28 +77,66 @@ TEMPLATES = [
     "{person} is allergic to {food}; bring something else to the {month} dinner",
     "gift idea for {person}: {book}, or tickets to {city}",
 ]
-BOOKS = ["Dune", "The Pragmatic Programmer", "Designing Data-Intensive Applications", "Piranesi",
-         "The Left Hand of Darkness", "Thinking, Fast and Slow", "The Rust Book", "Middlemarch"]
+BOOKS = [
+    "Dune",
+    "The Pragmatic Programmer",
+    "Designing Data-Intensive Applications",
+    "Piranesi",
+    "The Left Hand of Darkness",
+    "Thinking, Fast and Slow",
+    "The Rust Book",
+    "Middlemarch",
+]
 CITIES = ["Lisbon", "Osaka", "Montréal", "Nairobi", "Berlin", "Austin", "Porto", "Seoul"]
 FOODS = ["peanuts", "shellfish", "gluten", "lactose", "sesame", "kiwi"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 ERRS = ["SSL_PROTOCOL_ERROR", "CONNECTION_RESET", "TIMEOUT", "DISK_FULL", "OOM_KILLED"]
-QUERIES = ["staging database port", "Priya phone number", "who is allergic to peanuts",
-           "OPS-4821", "when does the wifi certificate expire", "book recommendation from Hiro"]
+QUERIES = [
+    "staging database port",
+    "Priya phone number",
+    "who is allergic to peanuts",
+    "OPS-4821",
+    "when does the wifi certificate expire",
+    "book recommendation from Hiro",
+]
 
 
 def note(rng: random.Random) -> str:
     values = dict(
-        thing=rng.choice(THINGS), port=rng.randint(1024, 65535), user=f"u{rng.randint(1, 999)}",
-        person=rng.choice(PEOPLE), person2=rng.choice(PEOPLE), num4=rng.randint(1000, 9999),
-        num4b=rng.randint(1000, 9999), num3=rng.randint(1, 999), err=rng.choice(ERRS),
-        month=rng.choice(MONTHS), day=rng.randint(1, 28), hour=rng.randint(1, 6),
-        book=rng.choice(BOOKS), days=rng.choice([30, 60, 90]), city=rng.choice(CITIES),
+        thing=rng.choice(THINGS),
+        port=rng.randint(1024, 65535),
+        user=f"u{rng.randint(1, 999)}",
+        person=rng.choice(PEOPLE),
+        person2=rng.choice(PEOPLE),
+        num4=rng.randint(1000, 9999),
+        num4b=rng.randint(1000, 9999),
+        num3=rng.randint(1, 999),
+        err=rng.choice(ERRS),
+        month=rng.choice(MONTHS),
+        day=rng.randint(1, 28),
+        hour=rng.randint(1, 6),
+        book=rng.choice(BOOKS),
+        days=rng.choice([30, 60, 90]),
+        city=rng.choice(CITIES),
         street=rng.choice(["Oak", "Maple", "Harbour", "Station", "Rua Nova"]),
-        a=rng.randint(0, 255), b=rng.randint(0, 255), c=rng.randint(1, 254),
+        a=rng.randint(0, 255),
+        b=rng.randint(0, 255),
+        c=rng.randint(1, 254),
         food=rng.choice(FOODS),
-    )  # fmt: skip
+    )
     return rng.choice(TEMPLATES).format(**values)
 
 
@@ -88,15 +159,17 @@ def build(size: int) -> Path:
 
 def _memcli(*args: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "memcli", *args], check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run([sys.executable, "-m", "memcli", *args], check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
 def _floor(db: Path, query: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(HERE / "floor.py"), str(db), query], check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [sys.executable, str(HERE / "floor.py"), str(db), query],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 

@@ -62,7 +62,11 @@ def chunk_text(text: str) -> list[str]:
     start = 0
     while start < len(words):
         end, chars = start, 0
-        while end < len(words) and end - start < CHUNK_WORDS and chars + len(words[end]) <= CHUNK_CHARS:
+        while (
+            end < len(words)
+            and end - start < CHUNK_WORDS
+            and chars + len(words[end]) <= CHUNK_CHARS
+        ):
             chars += len(words[end]) + 1
             end += 1
         end = max(end, start + 1)
@@ -95,7 +99,8 @@ class Embedder:
         return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([self._query_prefix + text])[0]
+        vector: np.ndarray = self.embed_documents([self._query_prefix + text])[0]
+        return vector
 
 
 def model_info(settings: ModelSettings) -> ModelInfo:
@@ -208,9 +213,13 @@ def _download(description: dict[str, Any], cache_dir: Path) -> None:
     repo = description["sources"]["hf"]
     print(f"memcli: downloading the embedding model {repo} (once)...", file=sys.stderr)
     patterns = [
-        "config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-        description["model_file"], *description.get("additional_files", []),
-    ]  # fmt: skip
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        description["model_file"],
+        *description.get("additional_files", []),
+    ]
     snapshot_download(repo_id=repo, cache_dir=str(cache_dir), allow_patterns=patterns)
 
 

@@ -18,7 +18,7 @@ def check_text(text: str, max_bytes: int, what: str = "the memory") -> str:
         raise InvalidInput(f"{what} contains a NUL byte", "remove the NUL (\\0) characters")
     stripped = text.strip()
     if not stripped:
-        raise InvalidInput(f"{what} is empty", "give some text, e.g. memcli add \"...\"")
+        raise InvalidInput(f"{what} is empty", 'give some text, e.g. memcli add "..."')
     size = len(stripped.encode("utf-8", errors="surrogatepass"))
     if size > max_bytes:
         raise InvalidInput(

@@ -77,12 +77,19 @@ def cli() -> Any:
 def memcli_proc() -> Any:
     """Run the real `memcli` console script in a subprocess."""
 
-    def run(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> Result:  # fmt: skip
+    def run(
+        *args: str,
+        input: bytes | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+    ) -> Result:
         completed = subprocess.run(
-            [sys.executable, "-m", "memcli", *args], input=input, capture_output=True,
-            timeout=timeout, env={**os.environ, **(env or {})},
-        )  # fmt: skip
+            [sys.executable, "-m", "memcli", *args],
+            input=input,
+            capture_output=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+        )
         return Result(
             completed.returncode,
             completed.stdout.decode("utf-8", "replace"),

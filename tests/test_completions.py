@@ -25,12 +25,18 @@ def test_completion_files_are_in_sync(cli, shell: str) -> None:
 
 
 def test_bash_completion_completes_commands_and_options(tmp_path: Path) -> None:
-    env = {**os.environ, "_MEMCLI_COMPLETE": "complete_bash", "COMP_WORDS": "memcli rec",
-           "COMP_CWORD": "1"}  # fmt: skip
-    out = subprocess.run([sys.executable, "-m", "memcli"], env=env, capture_output=True,
-                         text=True, check=True)  # fmt: skip
+    env = {
+        **os.environ,
+        "_MEMCLI_COMPLETE": "complete_bash",
+        "COMP_WORDS": "memcli rec",
+        "COMP_CWORD": "1",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "memcli"], env=env, capture_output=True, text=True, check=True
+    )
     assert out.stdout.split() == ["recall"]
     env.update(COMP_WORDS="memcli recall --mo", COMP_CWORD="2")
-    out = subprocess.run([sys.executable, "-m", "memcli"], env=env, capture_output=True,
-                         text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "memcli"], env=env, capture_output=True, text=True, check=True
+    )
     assert out.stdout.split() == ["--mode"]

@@ -34,11 +34,15 @@ def init(ctx: typer.Context, json_out: JsonOpt = False, quiet: QuietOpt = False)
 @app.command()
 def reindex(
     ctx: typer.Context,
-    missing: Annotated[bool, typer.Option("--missing", help="Only embed memories that have no "
-                       "vector for the current model.")] = False,
+    missing: Annotated[
+        bool,
+        typer.Option(
+            "--missing", help="Only embed memories that have no vector for the current model."
+        ),
+    ] = False,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Rebuild the keyword index and re-embed every memory (after a model change)."""
     context, out = start(ctx, json_out, quiet)
     with progress_bar("embedding") as progress:

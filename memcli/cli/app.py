@@ -78,8 +78,12 @@ def root(
     ctx: typer.Context,
     db: Annotated[
         Path | None,
-        typer.Option("--db", help="Store file (default: the data dir; MEMCLI_HOME overrides).",
-                     metavar="PATH", dir_okay=False),
+        typer.Option(
+            "--db",
+            help="Store file (default: the data dir; MEMCLI_HOME overrides).",
+            metavar="PATH",
+            dir_okay=False,
+        ),
     ] = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON document on stdout.")
@@ -88,21 +92,19 @@ def root(
         bool, typer.Option("--quiet", "-q", help="Print only ids (or nothing) on stdout.")
     ] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True,
-                           help="Show the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
-) -> None:  # fmt: skip
+) -> None:
     """Global options; no I/O happens here."""
     ctx.obj = GlobalOptions(db=db, json=json_out, quiet=quiet)
 
 
 def _register() -> None:
     # Command modules register themselves on `app` when imported, in --help's order.
-    import memcli.cli.memories
-    import memcli.cli.recall
-    import memcli.cli.forget
-    import memcli.cli.transfer
-    import memcli.cli.admin  # noqa: F401
+    pass
 
 
 _register()

@@ -22,13 +22,20 @@ def when_end(ctx: Context, text: str | None) -> datetime | None:
 
 
 def filters_from(
-    ctx: Context, tags: list[str] | None, since: str | None, until: str | None,
-    states: tuple[str, ...] = ("active",), sources: tuple[str, ...] = (),
-) -> Filters:  # fmt: skip
+    ctx: Context,
+    tags: list[str] | None,
+    since: str | None,
+    until: str | None,
+    states: tuple[str, ...] = ("active",),
+    sources: tuple[str, ...] = (),
+) -> Filters:
     return Filters(
-        tags=tuple(clean_tags(tags or [])), since=when_start(ctx, since),
-        until=when_end(ctx, until), states=states, sources=sources,
-    )  # fmt: skip
+        tags=tuple(clean_tags(tags or [])),
+        since=when_start(ctx, since),
+        until=when_end(ctx, until),
+        states=states,
+        sources=sources,
+    )
 
 
 def read_text_arg(ctx: Context, text: str) -> str:
@@ -44,10 +51,15 @@ def hit_json(hit: Hit, explain: bool) -> dict[str, object]:
     if explain:
         p = hit.parts
         document["explain"] = {
-            "bm25": p.bm25, "keyword": round(p.keyword, 6), "coverage": round(p.coverage, 6),
-            "cosine": p.cosine, "semantic": round(p.semantic, 6), "fused": round(p.fused, 6),
-            "retention": round(p.retention, 6), "prior": round(p.prior, 6),
-        }  # fmt: skip
+            "bm25": p.bm25,
+            "keyword": round(p.keyword, 6),
+            "coverage": round(p.coverage, 6),
+            "cosine": p.cosine,
+            "semantic": round(p.semantic, 6),
+            "fused": round(p.fused, 6),
+            "retention": round(p.retention, 6),
+            "prior": round(p.prior, 6),
+        }
     return document
 
 

@@ -20,29 +20,40 @@ from memcli.textutil import clean_tag
 @app.command("forget")
 def forget_command(
     ctx: typer.Context,
-    memory_ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...",
-                          help="Memory ids (any unique prefix of 4+).")] = None,
-    query: Annotated[str | None, typer.Option("--query", help="Forget the best match "
-                     "for this query (-k N for the top N).")] = None,
-    k: Annotated[int, typer.Option("-k", "--limit", min=1,
-                 help="With --query: how many of the best matches.")] = 1,
-    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Every memory carrying "
-                   "this tag.")] = None,
-    before: Annotated[str | None, typer.Option("--before", metavar="WHEN",
-                      help="Every memory from before WHEN.")] = None,
+    memory_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID]...", help="Memory ids (any unique prefix of 4+)."),
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option("--query", help="Forget the best match for this query (-k N for the top N)."),
+    ] = None,
+    k: Annotated[
+        int,
+        typer.Option("-k", "--limit", min=1, help="With --query: how many of the best matches."),
+    ] = 1,
+    tag: Annotated[
+        str | None, typer.Option("--tag", "-t", help="Every memory carrying this tag.")
+    ] = None,
+    before: Annotated[
+        str | None, typer.Option("--before", metavar="WHEN", help="Every memory from before WHEN.")
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would go; change "
-                       "nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would go; change nothing.")
+    ] = False,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Remove memories for good: text, vectors, index entries and history."""
     context, out = start(ctx, json_out, quiet)
     selector = ForgetSelector(
-        ids=tuple(memory_ids or ()), query=query, limit=k,
+        ids=tuple(memory_ids or ()),
+        query=query,
+        limit=k,
         tag=clean_tag(tag) if tag else None,
         before=when_start(context, before),
-    )  # fmt: skip
+    )
     chosen = select_for_forget(context, selector)
     if dry_run or not chosen:
         if out.json:
@@ -53,8 +64,10 @@ def forget_command(
             now = context.now()
             for memory in chosen:
                 out.line(output.memory_row(memory, now))
-            out.info(f"{'would forget' if dry_run else 'nothing to forget:'} "
-                     f"{len(chosen)} memor{'y' if len(chosen) == 1 else 'ies'}")  # fmt: skip
+            out.info(
+                f"{'would forget' if dry_run else 'nothing to forget:'} "
+                f"{len(chosen)} memor{'y' if len(chosen) == 1 else 'ies'}"
+            )
         return
     if not yes:
         if not sys.stdin.isatty():
@@ -65,8 +78,11 @@ def forget_command(
         now = context.now()
         for memory in chosen:
             sys.stderr.write(output.memory_row(memory, now) + "\n")
-        if not typer.confirm(f"Forget {len(chosen)} memor{'y' if len(chosen) == 1 else 'ies'} "
-                             "for good?", default=False, err=True):  # fmt: skip
+        if not typer.confirm(
+            f"Forget {len(chosen)} memor{'y' if len(chosen) == 1 else 'ies'} for good?",
+            default=False,
+            err=True,
+        ):
             out.info("nothing forgotten")
             return
     count = forget(context, chosen)
@@ -76,4 +92,3 @@ def forget_command(
         out.ids(chosen)
     else:
         out.info(f"forgot {count} memor{'y' if count == 1 else 'ies'}")
-

@@ -38,25 +38,42 @@ def add(
     tag: TagOpt = None,
     importance: ImportanceOpt = 3,
     pin: Annotated[bool, typer.Option("--pin", help="Never let it decay.")] = False,
-    at: Annotated[str | None, typer.Option("--at", metavar="WHEN",
-                                           help="When it happened (default: now).")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", metavar="WHEN", help="When it happened (default: now).")
+    ] = None,
     source: Annotated[str, typer.Option("--source", help="Where it came from.")] = "cli",
-    supersedes: Annotated[str | None, typer.Option("--supersedes", metavar="ID",
-                          help="This replaces an older memory, which is archived.")] = None,
+    supersedes: Annotated[
+        str | None,
+        typer.Option(
+            "--supersedes", metavar="ID", help="This replaces an older memory, which is archived."
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Store a memory and print its id. Re-adding the same text reinforces it instead."""
     context, out = start(ctx, json_out, quiet)
     if source not in SOURCES:
         raise UsageError(f"unknown source {source!r}", f"use one of {', '.join(SOURCES)}")
     result = writing.add(
-        context, read_text_arg(context, text), tags=clean_tags(tag or []), importance=importance,
-        pinned=pin, at=when_start(context, at), source=source, supersedes=supersedes,
-    )  # fmt: skip
+        context,
+        read_text_arg(context, text),
+        tags=clean_tags(tag or []),
+        importance=importance,
+        pinned=pin,
+        at=when_start(context, at),
+        source=source,
+        supersedes=supersedes,
+    )
     if out.json:
-        out.data({"id": result.memory.id, "status": result.status,
-                  "superseded": result.superseded, "memory": memory_json(result.memory)})  # fmt: skip
+        out.data(
+            {
+                "id": result.memory.id,
+                "status": result.status,
+                "superseded": result.superseded,
+                "memory": memory_json(result.memory),
+            }
+        )
         return
     out.line(result.memory.id)
     if result.status == "reinforced":
@@ -66,8 +83,12 @@ def add(
 
 
 @app.command()
-def show(ctx: typer.Context, memory_id: Annotated[str, typer.Argument(metavar="ID")],
-         json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:  # fmt: skip
+def show(
+    ctx: typer.Context,
+    memory_id: Annotated[str, typer.Argument(metavar="ID")],
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
     """Show one memory in full, with its history."""
     context, out = start(ctx, json_out, quiet)
     shown = reading.show(context, memory_id)
@@ -103,8 +124,11 @@ def show(ctx: typer.Context, memory_id: Annotated[str, typer.Argument(metavar="I
     for label, value in details:
         out.line(output.dim(f"{label:>13}  ") + value)
     for event in shown.events:
-        out.line(output.dim(f"{'history':>13}  ") + f"{format_local(event.at)}  {event.kind}"
-                 + (f"  {event.detail}" if event.detail else ""))  # fmt: skip
+        out.line(
+            output.dim(f"{'history':>13}  ")
+            + f"{format_local(event.at)}  {event.kind}"
+            + (f"  {event.detail}" if event.detail else "")
+        )
 
 
 @app.command("list")
@@ -115,13 +139,15 @@ def list_(
     until: UntilOpt = None,
     archived: Annotated[bool, typer.Option("--archived", help="Only archived memories.")] = False,
     all_: Annotated[bool, typer.Option("--all", help="Active and archived memories.")] = False,
-    source: Annotated[list[str] | None, typer.Option("--source", help="Only from this source "
-                      "(cli, tui, import, mcp; repeatable).")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Only from this source (cli, tui, import, mcp; repeatable)."),
+    ] = None,
     sort: Annotated[str, typer.Option("--sort", help="created, recalled or strength.")] = "created",
     limit: LimitOpt = 20,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """List memories, newest first."""
     context, out = start(ctx, json_out, quiet)
     if sort not in reading.SORTS:
@@ -139,20 +165,24 @@ def list_(
     else:
         now = context.now()
         for memory in found:
-            out.line(output.memory_row(memory, now, trail=f"{reading.strength(context, memory):.2f}"))
+            out.line(
+                output.memory_row(memory, now, trail=f"{reading.strength(context, memory):.2f}")
+            )
 
 
 @app.command()
 def edit(
     ctx: typer.Context,
     memory_id: Annotated[str, typer.Argument(metavar="ID")],
-    text: Annotated[str | None, typer.Option("--text", help="New text ('-' reads stdin); "
-                    "without it $EDITOR opens.")] = None,
+    text: Annotated[
+        str | None,
+        typer.Option("--text", help="New text ('-' reads stdin); without it $EDITOR opens."),
+    ] = None,
     importance: Annotated[int | None, typer.Option("--importance", "-i", min=1, max=5)] = None,
     at: Annotated[str | None, typer.Option("--at", metavar="WHEN")] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Change a memory's text (in $EDITOR or with --text), importance or date."""
     context, out = start(ctx, json_out, quiet)
     expected = None
@@ -166,8 +196,14 @@ def edit(
             return
     elif text is not None:
         text = read_text_arg(context, text)
-    memory = writing.edit(context, memory_id, text=text, importance=importance,
-                          at=when_start(context, at), expected_updated_at=expected)  # fmt: skip
+    memory = writing.edit(
+        context,
+        memory_id,
+        text=text,
+        importance=importance,
+        at=when_start(context, at),
+        expected_updated_at=expected,
+    )
     _print_memory(out, memory)
 
 
@@ -207,11 +243,15 @@ def _print_memory(out: output.Output, memory: Memory) -> None:
 def tag(
     ctx: typer.Context,
     memory_id: Annotated[str, typer.Argument(metavar="ID")],
-    changes: Annotated[list[str], typer.Argument(metavar="[+TAG|-TAG]...",
-                       help="+a adds tag a, -b removes tag b (a bare name adds).")],
+    changes: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[+TAG|-TAG]...", help="+a adds tag a, -b removes tag b (a bare name adds)."
+        ),
+    ],
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Add and remove tags: memcli tag ID +work -draft."""
     context, out = start(ctx, json_out, quiet)
     added: list[str] = []
@@ -229,8 +269,9 @@ def tag(
 
 
 def _flag_command(name: str, field: str, value: object, event: str, doc: str) -> None:
-    def command(ctx: typer.Context, memory_ids: IdsArg, json_out: JsonOpt = False,
-                quiet: QuietOpt = False) -> None:  # fmt: skip
+    def command(
+        ctx: typer.Context, memory_ids: IdsArg, json_out: JsonOpt = False, quiet: QuietOpt = False
+    ) -> None:
         context, out = start(ctx, json_out, quiet)
         changed = writing.set_flag(context, memory_ids, field, value, event)
         if out.json:
@@ -244,7 +285,13 @@ def _flag_command(name: str, field: str, value: object, event: str, doc: str) ->
 
 _flag_command("pin", "pinned", True, "pinned", "Pin memories: they never decay.")
 _flag_command("unpin", "pinned", False, "unpinned", "Unpin memories: they decay again.")
-_flag_command("archive", "state", "archived", "archived",
-              "Archive memories: hidden from recall unless --all; undo with restore.")
-_flag_command("restore", "state", "active", "restored",
-              "Bring archived (or superseded) memories back.")
+_flag_command(
+    "archive",
+    "state",
+    "archived",
+    "archived",
+    "Archive memories: hidden from recall unless --all; undo with restore.",
+)
+_flag_command(
+    "restore", "state", "active", "restored", "Bring archived (or superseded) memories back."
+)

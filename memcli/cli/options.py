@@ -14,9 +14,10 @@ TagOpt = Annotated[
 ]
 SinceOpt = Annotated[
     str | None,
-    typer.Option("--since", help="Only memories from WHEN on (2025-03-14, 3d, last week).",
-                 metavar="WHEN"),
-]  # fmt: skip
+    typer.Option(
+        "--since", help="Only memories from WHEN on (2025-03-14, 3d, last week).", metavar="WHEN"
+    ),
+]
 UntilOpt = Annotated[
     str | None,
     typer.Option("--until", help="Only memories before the end of WHEN.", metavar="WHEN"),

@@ -26,14 +26,18 @@ def recall(
     until: UntilOpt = None,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, keyword or semantic.")] = "hybrid",
     all_: Annotated[bool, typer.Option("--all", help="Include archived memories.")] = False,
-    explain: Annotated[bool, typer.Option("--explain",
-                       help="Show the BM25, cosine, fusion and lifecycle parts of each score.")]
-    = False,
-    min_score: Annotated[float | None, typer.Option("--min-score",
-                         help="Drop hits scoring below this (0..1).")] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Show the BM25, cosine, fusion and lifecycle parts of each score."
+        ),
+    ] = False,
+    min_score: Annotated[
+        float | None, typer.Option("--min-score", help="Drop hits scoring below this (0..1).")
+    ] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Find memories by meaning and by exact words. Prints nothing when nothing is relevant."""
     context, out = start(ctx, json_out, quiet)
     if mode not in MODES:
@@ -42,9 +46,12 @@ def recall(
         raise UsageError("the query is empty", 'give some words, e.g. memcli recall "db port"')
     states = ("active", "archived") if all_ else ("active",)
     request = RecallRequest(
-        query=query, limit=limit, filters=filters_from(context, tag, since, until, states),
-        mode=mode, min_score=min_score,
-    )  # fmt: skip
+        query=query,
+        limit=limit,
+        filters=filters_from(context, tag, since, until, states),
+        mode=mode,
+        min_score=min_score,
+    )
     hits = recall_memories(context, request)
     if out.json:
         out.data([hit_json(hit, explain) for hit in hits])
@@ -59,8 +66,10 @@ def recall(
             p = hit.parts
             bm25 = "-" if p.bm25 is None else f"{p.bm25:.3f}"
             cosine = "-" if p.cosine is None else f"{p.cosine:.3f}"
-            out.line(output.dim(
-                f"          bm25 {bm25} (norm {p.keyword:.3f}, coverage {p.coverage:.2f})  "
-                f"cosine {cosine} (norm {p.semantic:.3f})  fused {p.fused:.3f}  "
-                f"retention {p.retention:.2f}  prior x{p.prior:.3f}"
-            ))  # fmt: skip
+            out.line(
+                output.dim(
+                    f"          bm25 {bm25} (norm {p.keyword:.3f}, coverage {p.coverage:.2f})  "
+                    f"cosine {cosine} (norm {p.semantic:.3f})  fused {p.fused:.3f}  "
+                    f"retention {p.retention:.2f}  prior x{p.prior:.3f}"
+                )
+            )

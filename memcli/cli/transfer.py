@@ -44,12 +44,17 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 def import_command(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE", help="JSON Lines file, or - for stdin.")],
-    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good lines and "
-                        "report the bad ones (default: import nothing if any line is bad).")]
-    = False,
+    skip_bad: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad",
+            help="Import the good lines and "
+            "report the bad ones (default: import nothing if any line is bad).",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Import memories from JSON Lines (idempotent by id)."""
     context, out = start(ctx, json_out, quiet)
     if file == "-":
@@ -62,28 +67,35 @@ def import_command(
     with progress_bar("embedding") as progress:
         report = import_memories(context, data.splitlines(), skip_bad=skip_bad, progress=progress)
     if out.json:
-        out.data({
-            "imported": report.imported, "skipped_existing": report.skipped_existing,
-            "skipped_duplicate": report.skipped_duplicate, "without_vector": report.without_vector,
-            "bad_lines": [{"line": n, "error": why} for n, why in report.bad_lines],
-        })  # fmt: skip
+        out.data(
+            {
+                "imported": report.imported,
+                "skipped_existing": report.skipped_existing,
+                "skipped_duplicate": report.skipped_duplicate,
+                "without_vector": report.without_vector,
+                "bad_lines": [{"line": n, "error": why} for n, why in report.bad_lines],
+            }
+        )
         return
     for number, why in report.bad_lines:
         sys.stderr.write(f"memcli: skipped line {number}: {why}\n")
-    out.info(f"imported {report.imported}, skipped {report.skipped_existing} already present "
-             f"and {report.skipped_duplicate} duplicate text(s)")  # fmt: skip
+    out.info(
+        f"imported {report.imported}, skipped {report.skipped_existing} already present "
+        f"and {report.skipped_duplicate} duplicate text(s)"
+    )
 
 
 @app.command("export")
 def export_command(
     ctx: typer.Context,
-    file: Annotated[str | None, typer.Argument(metavar="[FILE]",
-                    help="Write here (default or -: stdout).")] = None,
+    file: Annotated[
+        str | None, typer.Argument(metavar="[FILE]", help="Write here (default or -: stdout).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl or md.")] = "jsonl",
     all_: Annotated[bool, typer.Option("--all", help="Include archived memories.")] = False,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Export memories as JSON Lines (or Markdown with --format md)."""
     context, out = start(ctx, json_out, quiet)
     if fmt not in ("jsonl", "md"):
@@ -96,7 +108,7 @@ def export_command(
             return
         sys.stdout.writelines(lines)
         return
-    target = Path(file)  # type: ignore[arg-type]
+    target = Path(file)
     tmp = target.with_name(target.name + ".tmp")
     try:
         with tmp.open("w", encoding="utf-8") as handle:
@@ -109,4 +121,3 @@ def export_command(
         out.data({"exported": len(memories), "file": str(target), "format": fmt})
     else:
         out.info(f"exported {len(memories)} memories to {target}")
-

@@ -6,7 +6,8 @@ hybrid-v1, for a query q and a candidate memory d:
     semantic(d) = max(cos(d), 0) / max over candidates of cos    (0 when d has no vector)
     fused(d)    = ALPHA * semantic(d) + (1 - ALPHA) * keyword(d)
     score(d)    = fused(d) * prior(d)
-    prior(d)    = (1 - RETENTION_WEIGHT * (1 - retention(d))) * (1 + IMPORTANCE_WEIGHT * (importance - 3))
+    prior(d)    = (1 - RETENTION_WEIGHT * (1 - retention(d)))
+                  * (1 + IMPORTANCE_WEIGHT * (importance(d) - 3))
 
 This is a convex combination after "theoretical" min-max normalisation (the minimum of
 both raw scores is 0, the maximum the best candidate's), which Bruch et al. (2023, "An

@@ -41,14 +41,14 @@ class QueryVector:
 
 def keyword_candidates(
     con: duckdb.DuckDBPyConnection, query: str, filters: Filters, limit: int
-) -> tuple[dict[int, tuple[float, float]], list[str]]:
-    """{seq: (bm25, coverage)} for the best keyword matches, and the query's tokens."""
+) -> dict[int, tuple[float, float]]:
+    """{seq: (bm25, coverage)} for the best keyword matches."""
     tokens = tokenize(query)
     if not tokens:
-        return {}, tokens
+        return {}
     doc_count, total_len = index.corpus_stats(con)
     if doc_count == 0:
-        return {}, tokens
+        return {}
     distinct = list(bm25.term_counts(tokens))
     freqs = index.doc_freqs(con, distinct)
     average_idf = 0.0
@@ -57,17 +57,19 @@ def keyword_candidates(
     weights = bm25.query_weights(tokens, doc_count, freqs, average_idf)
     top = index.bm25_top(con, weights, bm25.K1, bm25.B, total_len / doc_count, filters, limit)
     if not top:
-        return {}, tokens
+        return {}
     # Coverage: the share of the query's idf mass a memory contains (unknown terms count
     # with the idf of a term found nowhere, so a query of rare words is not "covered").
     unseen_idf = bm25.raw_idf(doc_count, 0)
-    idf = {t: max(bm25.raw_idf(doc_count, freqs[t]), 0.0) if t in freqs else unseen_idf
-           for t in distinct}  # fmt: skip
+    idf = {
+        t: max(bm25.raw_idf(doc_count, freqs[t]), 0.0) if t in freqs else unseen_idf
+        for t in distinct
+    }
     total_idf = sum(idf.values()) or 1.0
     matched = index.matched_terms(con, [seq for seq, _ in top], list(freqs))
     return {
         seq: (score, sum(idf[t] for t in matched.get(seq, ())) / total_idf) for seq, score in top
-    }, tokens
+    }
 
 
 def semantic_candidates(
@@ -100,9 +102,8 @@ def recall(
     wanted = max(request.limit, 1)
     pool = max(CANDIDATES_PER_CHANNEL, wanted * 2)
     keyword: dict[int, tuple[float, float]] = {}
-    tokens: list[str] = []
     if request.mode != "semantic":
-        keyword, tokens = keyword_candidates(con, request.query, request.filters, pool)
+        keyword = keyword_candidates(con, request.query, request.filters, pool)
     semantic: dict[int, float] = {}
     if request.mode != "keyword" and query_vector is not None:
         semantic = semantic_candidates(con, query_vector, request.filters, pool)
@@ -114,21 +115,30 @@ def recall(
         touched = memory.reinforced_at or memory.added_at
         bm25_score, coverage = keyword.get(seq, (None, 0.0))
         candidates[seq] = Candidate(
-                seq=seq, bm25=bm25_score, coverage=coverage, cosine=semantic.get(seq),
-                retention=memory_retention(memory.importance, memory.reinforcements,
-                                           memory.pinned, touched, now),
-                importance=memory.importance,
-        )  # fmt: skip
+            seq=seq,
+            bm25=bm25_score,
+            coverage=coverage,
+            cosine=semantic.get(seq),
+            retention=memory_retention(
+                memory.importance, memory.reinforcements, memory.pinned, touched, now
+            ),
+            importance=memory.importance,
+        )
     hits: list[Hit] = []
     for scored in fuse(list(candidates.values()), request.mode, params):
         if request.min_score is not None and scored.score < request.min_score:
             continue
         candidate = candidates[scored.seq]
         parts = ScoreParts(
-            bm25=candidate.bm25, keyword=scored.keyword, cosine=candidate.cosine,
-            semantic=scored.semantic, fused=scored.fused, retention=candidate.retention,
-            prior=scored.prior, coverage=candidate.coverage,
-        )  # fmt: skip
+            bm25=candidate.bm25,
+            keyword=scored.keyword,
+            cosine=candidate.cosine,
+            semantic=scored.semantic,
+            fused=scored.fused,
+            retention=candidate.retention,
+            prior=scored.prior,
+            coverage=candidate.coverage,
+        )
         hits.append(Hit(found[scored.seq], _round(scored.score), parts))
         if len(hits) >= wanted:
             break

@@ -55,9 +55,12 @@ def unused_id(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def write_index(
-    con: duckdb.DuckDBPyConnection, seq: int, prepared: Prepared,
-    vectors: np.ndarray | None, model: str | None,
-) -> None:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    seq: int,
+    prepared: Prepared,
+    vectors: np.ndarray | None,
+    model: str | None,
+) -> None:
     """(Re)write the postings and, when given, the vectors of one memory."""
     index.delete_postings(con, [seq])
     index.insert_postings(con, seq, list(prepared.terms), list(prepared.terms.values()))
@@ -67,9 +70,12 @@ def write_index(
 
 
 def insert_memory(
-    con: duckdb.DuckDBPyConnection, memory: Memory, prepared: Prepared,
-    vectors: np.ndarray | None, model: str | None,
-) -> int:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    memory: Memory,
+    prepared: Prepared,
+    vectors: np.ndarray | None,
+    model: str | None,
+) -> int:
     seq = rows.insert(con, memory, prepared.hash, prepared.doc_len)
     index.insert_postings(con, seq, list(prepared.terms), list(prepared.terms.values()))
     if vectors is not None and model is not None:

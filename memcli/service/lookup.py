@@ -22,7 +22,9 @@ def resolve(con: duckdb.DuckDBPyConnection, ref: str) -> Memory:
         )
     matches = rows.ids_with_prefix(con, ref)
     if not matches:
-        raise NotFound(f"no memory with id {ref!r}", "memcli list shows ids; memcli recall finds them")
+        raise NotFound(
+            f"no memory with id {ref!r}", "memcli list shows ids; memcli recall finds them"
+        )
     if len(matches) > 1:
         shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
         raise AmbiguousId(

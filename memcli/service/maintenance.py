@@ -42,8 +42,9 @@ def reindex(
             wanted = index.seqs_without_vectors(store.con, embedder.name)
             pairs = index.texts(store.con, wanted)
         else:
-            pairs = index.texts(store.con, [s for s, in store.con.execute(
-                "SELECT seq FROM memories").fetchall()])  # fmt: skip
+            pairs = index.texts(
+                store.con, [s for (s,) in store.con.execute("SELECT seq FROM memories").fetchall()]
+            )
     prepared = [prepare(text) for _, text in pairs]
     vectors: list[Any] = []
     for start in range(0, len(prepared), 256):
@@ -77,10 +78,14 @@ def model_status(ctx: Context) -> dict[str, Any]:
 def stats(ctx: Context, load_model: bool = True) -> dict[str, Any]:
     path = ctx.settings.db_path
     report: dict[str, Any] = {
-        "version": __version__, "store": str(path), "exists": path.exists(),
-        "fusion": FUSION_VERSION, "tokenizer_version": TOKENIZER_VERSION,
-        "encryption": "off", "keyring": "not used (store not encrypted)",
-    }  # fmt: skip
+        "version": __version__,
+        "store": str(path),
+        "exists": path.exists(),
+        "fusion": FUSION_VERSION,
+        "tokenizer_version": TOKENIZER_VERSION,
+        "encryption": "off",
+        "keyring": "not used (store not encrypted)",
+    }
     if load_model:
         report["model"] = model_status(ctx)
     if not path.exists():
@@ -131,17 +136,21 @@ def doctor(ctx: Context) -> DoctorReport:
     path = ctx.settings.db_path
     checks.append(Check("config", True, str(ctx.settings.config_file)))
     model = model_status(ctx)
-    checks.append(Check(
-        "model", bool(model.get("available")),
-        f"{model['name']} ({'loaded' if model.get('available') else model.get('reason')})",
-        None if model.get("available") else (ctx.model_error.hint if ctx.model_error else None),
-    ))  # fmt: skip
+    checks.append(
+        Check(
+            "model",
+            bool(model.get("available")),
+            f"{model['name']} ({'loaded' if model.get('available') else model.get('reason')})",
+            None if model.get("available") else (ctx.model_error.hint if ctx.model_error else None),
+        )
+    )
     if not path.exists():
         checks.append(Check("store", True, f"{path} does not exist yet (memcli add creates it)"))
         return report
     mode = stat.S_IMODE(path.stat().st_mode)
-    checks.append(Check("permissions", mode & 0o077 == 0, f"{path} is {mode:04o}",
-                        f"chmod 600 {path}"))  # fmt: skip
+    checks.append(
+        Check("permissions", mode & 0o077 == 0, f"{path} is {mode:04o}", f"chmod 600 {path}")
+    )
     try:
         with ctx.store(write=False) as store:
             _store_checks(ctx, store.con, checks)
@@ -158,17 +167,31 @@ def _store_checks(ctx: Context, con: Any, checks: list[Check]) -> None:
         "(SELECT count(*) FROM postings WHERE seq NOT IN (SELECT seq FROM memories))"
     ).fetchone()
     consistent = row[0] == row[1] and row[2] == 0
-    checks.append(Check("keyword index", consistent,
-                        "consistent" if consistent else "postings do not match the memories",
-                        "run memcli reindex"))  # fmt: skip
+    checks.append(
+        Check(
+            "keyword index",
+            consistent,
+            "consistent" if consistent else "postings do not match the memories",
+            "run memcli reindex",
+        )
+    )
     stored_tok = rows.get_meta(con, "tokenizer_version")
     if stored_tok and int(stored_tok) != TOKENIZER_VERSION:
-        checks.append(Check("tokenizer", False, f"index built with tokenizer v{stored_tok}",
-                            "run memcli reindex"))  # fmt: skip
+        checks.append(
+            Check(
+                "tokenizer",
+                False,
+                f"index built with tokenizer v{stored_tok}",
+                "run memcli reindex",
+            )
+        )
     vectors = index.vector_counts(con, ctx.settings.model.name)
     lacking = vectors["missing"] + vectors["other_model"]
-    checks.append(Check(
-        "vectors", lacking == 0,
-        f"{vectors['current']} with {ctx.settings.model.name}, {lacking} without",
-        "run memcli reindex --missing (or memcli reindex after a model change)",
-    ))  # fmt: skip
+    checks.append(
+        Check(
+            "vectors",
+            lacking == 0,
+            f"{vectors['current']} with {ctx.settings.model.name}, {lacking} without",
+            "run memcli reindex --missing (or memcli reindex after a model change)",
+        )
+    )

@@ -19,8 +19,20 @@ from memcli.store.memories import Filters
 from memcli.textutil import check_text, clean_tags
 from memcli.timeparse import format_local, parse_iso_utc, to_utc_iso
 
-_FIELDS = {"id", "text", "tags", "created_at", "importance", "pinned", "state", "source",
-           "superseded_by", "updated_at", "added_at", "reinforcements"}  # fmt: skip
+_FIELDS = {
+    "id",
+    "text",
+    "tags",
+    "created_at",
+    "importance",
+    "pinned",
+    "state",
+    "source",
+    "superseded_by",
+    "updated_at",
+    "added_at",
+    "reinforcements",
+}
 
 
 def memory_json(memory: Memory) -> dict[str, Any]:
@@ -138,10 +150,20 @@ def _parse_line(number: int, raw: bytes, ctx: Context, now: datetime) -> _Incomi
     if source not in SOURCES:
         raise ValueError(f"'source' must be one of {', '.join(SOURCES)}")
     memory = Memory(
-        id=memory_id or "", text=text, tags=clean_tags(tags), created_at=created,
-        added_at=now, updated_at=now, importance=importance, pinned=pinned, state=state,
-        source=source, superseded_by=None, reinforced_at=None, reinforcements=0,
-    )  # fmt: skip
+        id=memory_id or "",
+        text=text,
+        tags=clean_tags(tags),
+        created_at=created,
+        added_at=now,
+        updated_at=now,
+        importance=importance,
+        pinned=pinned,
+        state=state,
+        source=source,
+        superseded_by=None,
+        reinforced_at=None,
+        reinforcements=0,
+    )
     return _Incoming(number, memory, prepare(text), memory_id is not None)
 
 
@@ -155,9 +177,12 @@ def _time_field(data: dict[str, Any], key: str, default: datetime) -> datetime:
 
 
 def import_memories(
-    ctx: Context, lines: Iterable[bytes], *, skip_bad: bool,
+    ctx: Context,
+    lines: Iterable[bytes],
+    *,
+    skip_bad: bool,
     progress: Callable[[int, int], None] | None = None,
-) -> ImportReport:  # fmt: skip
+) -> ImportReport:
     """Import JSON Lines in one transaction; idempotent by id (and by text for id-less lines)."""
     now = ctx.now()
     incoming, bad = parse_jsonl(lines, ctx, now)
@@ -183,8 +208,9 @@ def import_memories(
                     report.skipped_existing += 1
                     continue
                 memory.id = unused_id(con)
-            memory.seq = insert_memory(con, memory, item.prepared, item_vectors,
-                                       embedder and embedder.name)  # fmt: skip
+            memory.seq = insert_memory(
+                con, memory, item.prepared, item_vectors, embedder.name if embedder else None
+            )
             rows.add_event(con, memory.id, now, "created", "source=import")
             report.imported += 1
             report.without_vector += item_vectors is None

@@ -47,14 +47,27 @@ def add(
         old = resolve(con, supersedes) if supersedes else None
         existing = rows.find_by_hash(con, prepared.hash)
         if existing is not None and (old is None or old.id != existing.id):
-            return AddResult(_reinforce_duplicate(con, existing, tags, importance, pinned, now),
-                             "reinforced")  # fmt: skip
+            return AddResult(
+                _reinforce_duplicate(con, existing, tags, importance, pinned, now), "reinforced"
+            )
         memory = Memory(
-            id=unused_id(con), text=text, tags=tags, created_at=at or now, added_at=now,
-            updated_at=now, importance=importance, pinned=pinned, state="active",
-            source=source, superseded_by=None, reinforced_at=None, reinforcements=0,
-        )  # fmt: skip
-        memory.seq = insert_memory(con, memory, prepared, vectors, embedder and embedder.name)
+            id=unused_id(con),
+            text=text,
+            tags=tags,
+            created_at=at or now,
+            added_at=now,
+            updated_at=now,
+            importance=importance,
+            pinned=pinned,
+            state="active",
+            source=source,
+            superseded_by=None,
+            reinforced_at=None,
+            reinforcements=0,
+        )
+        memory.seq = insert_memory(
+            con, memory, prepared, vectors, embedder.name if embedder else None
+        )
         rows.add_event(con, memory.id, now, "created", f"source={source}")
         if old is not None:
             rows.update_fields(con, old.seq, now, state="archived", superseded_by=memory.id)
@@ -64,9 +77,13 @@ def add(
 
 
 def _reinforce_duplicate(
-    con: duckdb.DuckDBPyConnection, existing: Memory, tags: list[str], importance: int, pinned: bool,
+    con: duckdb.DuckDBPyConnection,
+    existing: Memory,
+    tags: list[str],
+    importance: int,
+    pinned: bool,
     now: datetime,
-) -> Memory:  # fmt: skip
+) -> Memory:
     """Re-adding known text: count a reinforcement, unite tags, wake it if archived."""
     merged_tags = existing.tags + [t for t in tags if t not in existing.tags]
     changes: dict[str, object] = {}
@@ -96,9 +113,14 @@ def _check_importance(importance: int) -> None:
 
 
 def edit(
-    ctx: Context, ref: str, *, text: str | None = None, importance: int | None = None,
-    at: datetime | None = None, expected_updated_at: datetime | None = None,
-) -> Memory:  # fmt: skip
+    ctx: Context,
+    ref: str,
+    *,
+    text: str | None = None,
+    importance: int | None = None,
+    at: datetime | None = None,
+    expected_updated_at: datetime | None = None,
+) -> Memory:
     """Change a memory's text (re-indexed and re-embedded), importance or date."""
     prepared = None
     vectors = None
@@ -128,7 +150,7 @@ def edit(
             rows.update_fields(con, memory.seq, now, **changes)
         if prepared is not None and prepared.text != memory.text:
             rows.update_text(con, memory.seq, prepared.text, prepared.hash, prepared.doc_len, now)
-            write_index(con, memory.seq, prepared, vectors, embedder and embedder.name)
+            write_index(con, memory.seq, prepared, vectors, embedder.name if embedder else None)
             rows.add_event(con, memory.id, now, "edited")
         updated = rows.get(con, memory.id)
         assert updated is not None

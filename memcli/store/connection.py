@@ -21,6 +21,7 @@ import duckdb
 from memcli.errors import NotAStore, NotFound, StoreBusy, StoreTooNew
 from memcli.store import migrations
 
+
 def _stop_duckdb_probing_for_pandas() -> None:
     """DuckDB tries `import pandas` on every parameter conversion; when pandas is absent
     each failed attempt searches sys.path again (~10 ms a query). Record the absence once."""
@@ -38,7 +39,7 @@ class NoStore(NotFound):
     """The store file does not exist yet (read commands treat that as an empty store)."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(f"there is no store at {path} yet", "memcli add \"...\" creates it")
+        super().__init__(f"there is no store at {path} yet", 'memcli add "..." creates it')
 
 
 class Store:
@@ -114,7 +115,9 @@ def _check_magic(path: Path) -> None:
         with path.open("rb") as handle:
             head = handle.read(_MAGIC_OFFSET + len(_DUCKDB_MAGIC))
     except OSError as exc:
-        raise NotAStore(f"cannot read {path}: {exc.strerror}", "check the path and its permissions")
+        raise NotAStore(
+            f"cannot read {path}: {exc.strerror}", "check the path and its permissions"
+        ) from None
     if head[_MAGIC_OFFSET:] != _DUCKDB_MAGIC:
         raise NotAStore(
             f"{path} is not a memcli store (not a DuckDB file); it was left untouched",

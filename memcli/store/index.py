@@ -24,8 +24,11 @@ def insert_postings_bulk(
     con: duckdb.DuckDBPyConnection, seqs: np.ndarray, terms: np.ndarray, tfs: np.ndarray
 ) -> None:
     """Many postings at once; numpy columns are scanned by DuckDB without Python loops."""
-    incoming = {"term": terms.astype(np.int64), "seq": seqs.astype(np.int32),
-                "tf": tfs.astype(np.int32)}  # fmt: skip
+    incoming = {
+        "term": terms.astype(np.int64),
+        "seq": seqs.astype(np.int32),
+        "tf": tfs.astype(np.int32),
+    }
     con.register("incoming_postings", incoming)
     try:
         con.execute("INSERT INTO postings SELECT term, seq, tf FROM incoming_postings")
@@ -104,9 +107,12 @@ def matched_terms(
 
 
 def insert_vectors(
-    con: duckdb.DuckDBPyConnection, seqs: Sequence[int], chunks: Sequence[int], model: str,
+    con: duckdb.DuckDBPyConnection,
+    seqs: Sequence[int],
+    chunks: Sequence[int],
+    model: str,
     vectors: np.ndarray,
-) -> None:  # fmt: skip
+) -> None:
     """Store float32 vectors (one row per chunk)."""
     if not len(seqs):
         return

@@ -70,10 +70,21 @@ def _memory(row: tuple[Any, ...]) -> Memory:
     created, added, updated, reinforced = (from_db(v) for v in (row[4], row[5], row[6], row[12]))
     assert created is not None and added is not None and updated is not None
     return Memory(
-        seq=row[0], id=row[1], text=row[2], tags=list(row[3]), created_at=created,
-        added_at=added, updated_at=updated, importance=row[7], pinned=row[8], state=row[9],
-        source=row[10], superseded_by=row[11], reinforced_at=reinforced, reinforcements=row[13],
-    )  # fmt: skip
+        seq=row[0],
+        id=row[1],
+        text=row[2],
+        tags=list(row[3]),
+        created_at=created,
+        added_at=added,
+        updated_at=updated,
+        importance=row[7],
+        pinned=row[8],
+        state=row[9],
+        source=row[10],
+        superseded_by=row[11],
+        reinforced_at=reinforced,
+        reinforcements=row[13],
+    )
 
 
 def insert(con: duckdb.DuckDBPyConnection, memory: Memory, text_hash: str, doc_len: int) -> int:
@@ -87,13 +98,23 @@ def insert(con: duckdb.DuckDBPyConnection, memory: Memory, text_hash: str, doc_l
         RETURNING seq
         """,
         [
-            memory.id, memory.text, text_hash, memory.tags, to_db(memory.created_at),
-            to_db(memory.added_at), to_db(memory.updated_at), memory.importance, memory.pinned,
-            memory.state, memory.source, memory.superseded_by,
+            memory.id,
+            memory.text,
+            text_hash,
+            memory.tags,
+            to_db(memory.created_at),
+            to_db(memory.added_at),
+            to_db(memory.updated_at),
+            memory.importance,
+            memory.pinned,
+            memory.state,
+            memory.source,
+            memory.superseded_by,
             None if memory.reinforced_at is None else to_db(memory.reinforced_at),
-            memory.reinforcements, doc_len,
+            memory.reinforcements,
+            doc_len,
         ],
-    ).fetchone()  # fmt: skip
+    ).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -157,18 +178,20 @@ def select(
 
 
 def update_text(
-    con: duckdb.DuckDBPyConnection, seq: int, text: str, text_hash: str, doc_len: int,
+    con: duckdb.DuckDBPyConnection,
+    seq: int,
+    text: str,
+    text_hash: str,
+    doc_len: int,
     now: datetime,
-) -> None:  # fmt: skip
+) -> None:
     con.execute(
         "UPDATE memories SET text = ?, text_hash = ?, doc_len = ?, updated_at = ? WHERE seq = ?",
         [text, text_hash, doc_len, to_db(now), seq],
     )
 
 
-def update_fields(
-    con: duckdb.DuckDBPyConnection, seq: int, now: datetime, **fields: Any
-) -> None:
+def update_fields(con: duckdb.DuckDBPyConnection, seq: int, now: datetime, **fields: Any) -> None:
     """Set plain columns (tags, importance, pinned, state, superseded_by, created_at)."""
     allowed = {"tags", "importance", "pinned", "state", "superseded_by", "created_at"}
     unknown = set(fields) - allowed
@@ -220,9 +243,12 @@ def delete(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
 
 
 def add_event(
-    con: duckdb.DuckDBPyConnection, memory_id: str, at: datetime, kind: str,
+    con: duckdb.DuckDBPyConnection,
+    memory_id: str,
+    at: datetime,
+    kind: str,
     detail: str | None = None,
-) -> None:  # fmt: skip
+) -> None:
     con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [memory_id, to_db(at), kind, detail])
 
 
@@ -232,7 +258,9 @@ def events(con: duckdb.DuckDBPyConnection, memory_id: str) -> list[Event]:
         "ORDER BY event_at, rowid",
         [memory_id],
     ).fetchall()
-    return [Event(r[0], from_db(r[1]) or datetime.min.replace(tzinfo=UTC), r[2], r[3]) for r in rows]
+    return [
+        Event(r[0], from_db(r[1]) or datetime.min.replace(tzinfo=UTC), r[2], r[3]) for r in rows
+    ]
 
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
@@ -256,9 +284,13 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         """
     ).fetchone()
     assert row is not None
-    return dict(zip(("total", "active", "archived", "pinned", "events"), map(int, row), strict=True))
+    return dict(
+        zip(("total", "active", "archived", "pinned", "events"), map(int, row), strict=True)
+    )
 
 
 def source_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    rows = con.execute("SELECT source, count(*) FROM memories GROUP BY source ORDER BY 1").fetchall()
+    rows = con.execute(
+        "SELECT source, count(*) FROM memories GROUP BY source ORDER BY 1"
+    ).fetchall()
     return {r[0]: int(r[1]) for r in rows}

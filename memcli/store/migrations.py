@@ -57,7 +57,9 @@ def m001_create_tables(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     # The keyword index: one row per (term, memory); terms are stored as 64-bit hashes.
-    con.execute("CREATE TABLE postings (term BIGINT NOT NULL, seq INTEGER NOT NULL, tf INTEGER NOT NULL)")
+    con.execute(
+        "CREATE TABLE postings (term BIGINT NOT NULL, seq INTEGER NOT NULL, tf INTEGER NOT NULL)"
+    )
     # One row per chunk of a memory, float32 bytes, under the name of the model that made it.
     con.execute(
         """
