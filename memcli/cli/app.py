@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -104,7 +105,8 @@ def root(
 
 def _register() -> None:
     # Command modules register themselves on `app` when imported, in --help's order.
-    pass
+    for module in ("memories", "recall", "forget", "transfer", "admin"):
+        importlib.import_module(f"memcli.cli.{module}")
 
 
 _register()
