@@ -9,6 +9,7 @@ environment variables override them: MEMCLI_MODEL, MEMCLI_MODEL_PATH, MEMCLI_LOC
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -86,7 +87,7 @@ def load_settings(db: Path | None = None) -> Settings:
         name=os.environ.get("MEMCLI_MODEL") or _str(model_raw, "name", config_file, DEFAULT_MODEL),
         path=_model_path(model_raw, config_file),
         pooling=_pooling(model_raw, config_file),
-        dim=_positive_int(model_raw, "dim", config_file),
+        dim=_positive_int(model_raw, "model.dim", config_file),
         enabled=_bool(model_raw, "enabled", config_file, True),
     )
     return Settings(
@@ -96,7 +97,7 @@ def load_settings(db: Path | None = None) -> Settings:
         db_path=(db_path or data_dir / STORE_FILENAME).expanduser(),
         model=model,
         lock_timeout=_lock_timeout(store_raw, config_file),
-        max_text_bytes=_positive_int(store_raw, "max_text_bytes", config_file) or 65536,
+        max_text_bytes=_positive_int(store_raw, "store.max_text_bytes", config_file) or 65536,
     )
 
 
@@ -106,7 +107,7 @@ def _read_toml(path: Path) -> dict[str, object]:
             return tomllib.load(handle)
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}", "fix or remove the config file") from exc
 
 
@@ -136,7 +137,7 @@ def _bool(raw: dict[str, object], key: str, path: Path, default: bool) -> bool:
 
 
 def _positive_int(raw: dict[str, object], key: str, path: Path) -> int | None:
-    value = raw.get(key)
+    value = raw.get(key.split(".")[-1])
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -178,10 +179,17 @@ def _lock_timeout(raw: dict[str, object], path: Path) -> float:
                 f"MEMCLI_LOCK_TIMEOUT={env!r} is not a number of seconds",
                 "set it to e.g. 10, or unset it",
             ) from None
-        if value < 0:
-            raise ConfigError("MEMCLI_LOCK_TIMEOUT must not be negative", "set it to e.g. 10")
+        if not math.isfinite(value) or value < 0:
+            raise ConfigError(
+                "MEMCLI_LOCK_TIMEOUT must be a finite, non-negative number", "set it to e.g. 10"
+            )
         return value
     value_raw = raw.get("lock_timeout", 10.0)
-    if not isinstance(value_raw, int | float) or isinstance(value_raw, bool) or value_raw < 0:
+    if (
+        not isinstance(value_raw, int | float)
+        or isinstance(value_raw, bool)
+        or not math.isfinite(value_raw)
+        or value_raw < 0
+    ):
         raise _bad(path, "store.lock_timeout", "a number of seconds")
     return float(value_raw)

@@ -44,11 +44,18 @@ KNOWN_MODELS: dict[str, ModelInfo] = {
     ),
 }
 
-# Chunking keeps each piece within the model's window (256 word pieces for MiniLM).
-CHUNK_WORDS = 128
-CHUNK_CHARS = 700
-CHUNK_OVERLAP_WORDS = 16
-_LONG_WORD = 64
+# Chunking keeps each piece within the model's window (256 word pieces for MiniLM), using a
+# cautious estimate of word pieces: one per CJK character or symbol, and for other text one
+# per word plus one per 4 characters (identifiers and long words split into several pieces).
+CHUNK_TOKENS = 200
+CHUNK_OVERLAP_TOKENS = 24
+_LONG_WORD = 48
+
+
+def _token_cost(word: str) -> int:
+    wide = sum(1 for c in word if ord(c) >= 0x2E80)
+    narrow = len(word) - wide
+    return wide + (1 + narrow // 4 if narrow else 0)
 
 
 def chunk_text(text: str) -> list[str]:
@@ -58,23 +65,27 @@ def chunk_text(text: str) -> list[str]:
         words.extend(word[i : i + _LONG_WORD] for i in range(0, len(word), _LONG_WORD))
     if not words:
         return [text]
+    costs = [_token_cost(w) for w in words]
     chunks: list[str] = []
     start = 0
-    while start < len(words):
-        end, chars = start, 0
-        while (
-            end < len(words)
-            and end - start < CHUNK_WORDS
-            and chars + len(words[end]) <= CHUNK_CHARS
-        ):
-            chars += len(words[end]) + 1
+    while True:
+        end, budget = start, CHUNK_TOKENS
+        while end < len(words) and (end == start or costs[end] <= budget):
+            budget -= costs[end]
             end += 1
-        end = max(end, start + 1)
         chunks.append(" ".join(words[start:end]))
         if end >= len(words):
-            break
-        start = max(end - CHUNK_OVERLAP_WORDS, start + 1)
-    return chunks
+            return chunks
+        # Overlap: the last words of this chunk (about CHUNK_OVERLAP_TOKENS, at most a
+        # quarter of the chunk) start the next one; always one word when the chunk has 2+.
+        back, overlap = end, 0
+        limit = max(CHUNK_OVERLAP_TOKENS, min(costs[end - 1], CHUNK_TOKENS // 4))
+        while back > start + 1 and end - back < max((end - start) // 4, 1):
+            if overlap + costs[back - 1] > limit:
+                break
+            overlap += costs[back - 1]
+            back -= 1
+        start = max(back, start + 1)
 
 
 class Embedder:
@@ -116,15 +127,26 @@ def model_info(settings: ModelSettings) -> ModelInfo:
     return ModelInfo(pooling, dim, known.query_prefix if known else "")
 
 
+_LOADED: dict[tuple[ModelSettings, Path], Embedder] = {}
+
+
 def load_embedder(settings: ModelSettings, cache_dir: Path) -> Embedder:
-    """Load the configured model (local folder, cache, or a one-time download)."""
+    """Load the configured model (local folder, cache, or a one-time download).
+
+    A loaded model is kept for the life of the process (the TUI and the test suite load it
+    once, not once per action)."""
     if not settings.enabled:
         raise ModelUnavailable("the embedding model is disabled in the config file")
-    info = model_info(settings)
-    _quiet_fastembed()
-    if settings.path is not None:
-        return Embedder(_load_local(settings, info), settings.name, info)
-    return Embedder(_load_cached_or_download(settings.name, cache_dir), settings.name, info)
+    key = (settings, cache_dir)
+    if key not in _LOADED:
+        info = model_info(settings)
+        _quiet_fastembed()
+        if settings.path is not None:
+            model = _load_local(settings, info)
+        else:
+            model = _load_cached_or_download(settings.name, cache_dir)
+        _LOADED[key] = Embedder(model, settings.name, info)
+    return _LOADED[key]
 
 
 def _quiet_fastembed() -> None:

@@ -73,9 +73,14 @@ def keyword_candidates(
 
 
 def semantic_candidates(
-    con: duckdb.DuckDBPyConnection, query: QueryVector, filters: Filters, limit: int
+    con: duckdb.DuckDBPyConnection,
+    query: QueryVector,
+    filters: Filters,
+    limit: int,
+    also: set[int] | frozenset[int] = frozenset(),
 ) -> dict[int, float]:
-    """{seq: best cosine over the memory's chunks} for the closest memories."""
+    """{seq: best cosine over the memory's chunks} for the closest memories, plus the
+    cosine of every memory in `also` (the keyword candidates) that has a vector."""
     seqs, matrix = index.load_vectors(con, query.model, len(query.vector), filters)
     if not len(seqs):
         return {}
@@ -88,6 +93,11 @@ def semantic_candidates(
             best[seq] = float(cosines[position])
             if len(best) >= limit:
                 break
+    if also:
+        wanted = np.isin(seqs, np.fromiter(also, dtype=np.int64))
+        for seq, cosine in zip(seqs[wanted].tolist(), cosines[wanted].tolist(), strict=True):
+            if cosine > best.get(seq, -2.0):
+                best[seq] = cosine
     return best
 
 
@@ -106,7 +116,7 @@ def recall(
         keyword = keyword_candidates(con, request.query, request.filters, pool)
     semantic: dict[int, float] = {}
     if request.mode != "keyword" and query_vector is not None:
-        semantic = semantic_candidates(con, query_vector, request.filters, pool)
+        semantic = semantic_candidates(con, query_vector, request.filters, pool, also=set(keyword))
     seqs = sorted(set(keyword) | set(semantic))
     found = rows.get_by_seqs(con, seqs)
     candidates: dict[int, Candidate] = {}

@@ -78,36 +78,47 @@ def open_store(
         _check_magic(path)
     else:
         _prepare_folder(path.parent)
-    con = _connect(path, read_only=not write and existed, lock_timeout=lock_timeout)
-    try:
-        version = migrations.stored_version(con)
-        if version is None:
-            if existed and migrations.has_foreign_tables(con):
-                raise NotAStore(
-                    f"{path} is a DuckDB database but not a memcli store",
-                    "point --db at a memcli store, or at a new file name",
-                )
-            version = 0
-        if version > migrations.CURRENT_VERSION:
-            raise StoreTooNew(
-                f"{path} was written by a newer memcli (schema {version}, this one knows "
-                f"{migrations.CURRENT_VERSION})",
-                "upgrade memcli (pip install -U memcli); the store was left untouched",
-            )
-        if version < migrations.CURRENT_VERSION:
-            if not write and existed:
-                con.close()
+    with _private_files():
+        con = _connect(path, read_only=not write and existed, lock_timeout=lock_timeout)
+        try:
+            if _needs_writer_to_migrate(con, path, existed, can_write=write or not existed):
                 # A reader found an older schema: migrate once with a writer, then read.
+                con.close()
                 with open_store(path, write=True, lock_timeout=lock_timeout):
                     pass
                 con = _connect(path, read_only=True, lock_timeout=lock_timeout)
-            else:
-                migrations.migrate(con, version)
-        if not existed:
-            _restrict(path)
-        yield Store(con, path, writable=write or not existed)
-    finally:
-        con.close()
+            yield Store(con, path, writable=write or not existed)
+        finally:
+            con.close()
+
+
+def _needs_writer_to_migrate(
+    con: duckdb.DuckDBPyConnection, path: Path, existed: bool, can_write: bool
+) -> bool:
+    """Refuse foreign and newer stores; migrate an older one if we may write.
+
+    Returns True when the schema is old and this connection is read-only."""
+    version = migrations.stored_version(con)
+    if version is None:
+        if existed and migrations.has_foreign_tables(con):
+            raise NotAStore(
+                f"{path} is a DuckDB database but not a memcli store",
+                "point --db at a memcli store, or at a new file name",
+            )
+        version = 0
+    if version > migrations.CURRENT_VERSION:
+        raise StoreTooNew(
+            f"{path} was written by a newer memcli (schema {version}, this one knows "
+            f"{migrations.CURRENT_VERSION})",
+            "upgrade memcli (pip install -U memcli); the store was left untouched",
+        )
+    if version == migrations.CURRENT_VERSION:
+        return False
+    if not can_write:
+        return True
+    migrations.migrate(con, version)
+    _restrict(path)
+    return False
 
 
 def _check_magic(path: Path) -> None:
@@ -139,28 +150,38 @@ def _restrict(path: Path) -> None:
 
 
 def _connect(path: Path, *, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
-    """Connect, retrying with jittered exponential backoff while the file is locked."""
+    """Connect, retrying with jittered exponential backoff while the file is locked.
+
+    The last attempt is made at the deadline itself, so a lock released just before the
+    budget runs out is still taken."""
     deadline = time.monotonic() + lock_timeout
     delay = 0.02
-    old_umask = os.umask(0o077)  # files DuckDB creates (store, WAL) are owner-only
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise NotAStore(
+                    f"cannot open {path}: {_first_line(exc)}",
+                    "check that it is a memcli store and that you may read it",
+                ) from exc
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StoreBusy(
+                    f"the store {path} is busy: another memcli process has held it for "
+                    f"{lock_timeout:g}s",
+                    "try again in a moment, or raise MEMCLI_LOCK_TIMEOUT",
+                ) from exc
+            time.sleep(min(delay * (0.5 + random.random()), remaining))
+            delay = min(delay * 2, 0.5)
+
+
+@contextmanager
+def _private_files() -> Iterator[None]:
+    """Files DuckDB creates while the store is open (the store, its WAL) are owner-only."""
+    old_umask = os.umask(0o077)
     try:
-        while True:
-            try:
-                return duckdb.connect(str(path), read_only=read_only)
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise NotAStore(
-                        f"cannot open {path}: {_first_line(exc)}",
-                        "check that it is a memcli store and that you may read it",
-                    ) from exc
-                if time.monotonic() + delay > deadline:
-                    raise StoreBusy(
-                        f"the store {path} is busy: another memcli process has held it for "
-                        f"{lock_timeout:g}s",
-                        "try again in a moment, or raise MEMCLI_LOCK_TIMEOUT",
-                    ) from exc
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.5)
+        yield
     finally:
         os.umask(old_umask)
 

@@ -81,17 +81,23 @@ CURRENT_VERSION = len(MIGRATIONS)
 
 def stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
     """The store's schema version, or None when this is not (yet) a memcli store."""
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchone()
-    if not found or not found[0]:
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'meta'"
+        ).fetchall()
+    }
+    if not {"key", "value"} <= columns:
         return None
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.Error:
+        return None  # somebody else's table called meta
     if row is None:
         return None
     try:
         return int(row[0])
-    except ValueError:
+    except (TypeError, ValueError):
         raise StoreTooNew(
             f"unreadable schema version {row[0]!r} in the store", "run memcli doctor"
         ) from None

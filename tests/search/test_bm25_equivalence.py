@@ -101,8 +101,8 @@ def _import(ctx: Context, texts: list[str]) -> list[str]:
 def _stored_corpus(ctx: Context) -> list[tuple[int, str]]:
     """(seq, text) of every stored memory, in store order."""
     with ctx.store(write=False) as store:
-        rows = store.con.execute("SELECT seq, text FROM memories ORDER BY seq").fetchall()
-    return [(int(s), str(t)) for s, t in rows]
+        found = store.con.execute("SELECT seq, text FROM memories ORDER BY seq").fetchall()
+    return [(int(s), str(t)) for s, t in found]
 
 
 def _okapi(corpus: list[tuple[int, str]]) -> BM25Okapi:
@@ -117,8 +117,9 @@ def _expected(
 
 
 def _actual(con: duckdb.DuckDBPyConnection, query: list[str]) -> dict[int, float]:
-    found, tokens = keyword_candidates(con, " ".join(query), Filters(), 100_000)
-    assert tokens == query
+    text = " ".join(query)
+    assert tokenize(text) == query
+    found = keyword_candidates(con, text, Filters(), 100_000)
     return {seq: score for seq, (score, _) in found.items() if score != 0}
 
 
@@ -231,8 +232,9 @@ def test_bm25_top_orders_by_score_then_newer(world: World) -> None:
         freqs = index.doc_freqs(store.con, list(bm25.term_counts(query)))
         average = bm25.mean_idf(doc_count, index.all_doc_freqs(store.con))
         weights = bm25.query_weights(query, doc_count, freqs, average)
-        top = index.bm25_top(store.con, weights, bm25.K1, bm25.B, total_len / doc_count,
-                             Filters(), 10)  # fmt: skip
+        top = index.bm25_top(
+            store.con, weights, bm25.K1, bm25.B, total_len / doc_count, Filters(), 10
+        )
     # Equal scores within float noise count as ties, broken by the newer (higher) seq.
     best = sorted(expected.items(), key=lambda item: (-round(item[1], 9), -item[0]))[:10]
     assert [seq for seq, _ in top] == [seq for seq, _ in best]
@@ -258,7 +260,8 @@ def test_scores_follow_forget_and_edit_without_rebuild(world: World) -> None:
     assert len(corpus) == N_DOCS - len(doomed)
     with ctx.store(write=False) as store:
         assert index.corpus_stats(store.con) == (
-            len(corpus), sum(len(tokenize(t)) for _, t in corpus)
+            len(corpus),
+            sum(len(tokenize(t)) for _, t in corpus),
         )
         assert len(index.all_doc_freqs(store.con)) == len(_okapi(corpus).idf)
     queries = _build_queries(rng, vocab, world.absent)
