@@ -18,6 +18,7 @@ import numpy as np
 
 from memcli.config import ModelSettings
 from memcli.errors import ModelUnavailable
+from memcli.paths import private_dirs
 
 DOWNLOAD_RETRY_SECONDS = 3600  # after a failed download, wait this long before trying again
 _FAILED_MARKER = ".download-failed"
@@ -200,6 +201,7 @@ def _load_cached_or_download(name: str, cache_dir: Path) -> Any:
             f"fastembed does not know the model {name!r}",
             "pick a model fastembed supports, or set [model] path to a local ONNX folder",
         )
+    private_dirs(cache_dir)  # before fastembed creates it with the default mode
     try:
         return TextEmbedding(name, cache_dir=str(cache_dir), local_files_only=True)
     except Exception:
@@ -215,7 +217,7 @@ def _load_cached_or_download(name: str, cache_dir: Path) -> Any:
         _download(supported[name], cache_dir)
         model = TextEmbedding(name, cache_dir=str(cache_dir), local_files_only=True)
     except Exception as exc:
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        private_dirs(cache_dir)
         marker.write_text(_short(exc) + "\n")
         raise ModelUnavailable(
             f"cannot download the model {name}: {_short(exc)}",
@@ -232,6 +234,7 @@ def _download(description: dict[str, Any], cache_dir: Path) -> None:
     from huggingface_hub import snapshot_download
 
     os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "10")
+    private_dirs(cache_dir)
     repo = description["sources"]["hf"]
     print(f"memcli: downloading the embedding model {repo} (once)...", file=sys.stderr)
     patterns = [

@@ -34,6 +34,12 @@ def raw_idf(doc_count: int, doc_freq: int) -> float:
     return math.log(doc_count - doc_freq + 0.5) - math.log(doc_freq + 0.5)
 
 
+def positive_idf(doc_count: int, doc_freq: int) -> float:
+    """Lucene's idf, log(1 + (N - n + 0.5) / (n + 0.5)): like raw_idf but never <= 0, so it
+    can weigh how much of a query a memory covers even in a store of one or two notes."""
+    return math.log1p((doc_count - doc_freq + 0.5) / (doc_freq + 0.5))
+
+
 def mean_idf(doc_count: int, all_doc_freqs: np.ndarray) -> float:
     """Average raw idf over every indexed term (rank_bm25's `average_idf`)."""
     if not len(all_doc_freqs):

@@ -2,7 +2,9 @@
 
 hybrid-v1, for a query q and its candidates (the best memories of each channel):
 
-    keyword(d)  = bm25(d) / max bm25 over the candidates         (0 without a query term)
+    keyword(d)  = bm25(d) / max bm25 over the candidates         (0 without a query term;
+                  coverage(d) instead when no candidate scores above 0, as happens with
+                  BM25's negative idfs in a store of one or two memories)
     semantic(d) = (cos(d) - min cos) / (max cos - min cos)       (0 without a vector)
     fused(d)    = ALPHA * semantic(d) + (1 - ALPHA) * keyword(d)
     score(d)    = fused(d) * prior(d)
@@ -22,8 +24,8 @@ Relevance floor, in two steps (return nothing rather than noise):
      the query's terms);
   2. the hit floor: after the gate, each hit still needs some evidence of its own, a cosine
      of at least HIT_COSINE or a coverage of at least HIT_COVERAGE.
-In keyword mode any memory holding a query term is kept; in semantic mode the cosine
-thresholds apply alone.
+Coverage weighs terms by Lucene's always-positive idf. In keyword mode any memory holding a
+query term is kept; in semantic mode the cosine thresholds apply alone.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def has_evidence(candidate: Candidate, mode: str, cosine: float, coverage: float
     if mode == "semantic":
         return cosine_ok
     if mode == "keyword":
-        return candidate.bm25 is not None and candidate.bm25 > 0
+        return candidate.coverage > 0  # holds at least one query term
     return cosine_ok or candidate.coverage >= coverage
 
 
@@ -105,7 +107,7 @@ def fuse(
     for c in candidates:
         if not has_evidence(c, mode, params.hit_cosine, params.hit_coverage):
             continue
-        keyword = (c.bm25 or 0.0) / max_bm25 if max_bm25 > 0 else 0.0
+        keyword = max(c.bm25 or 0.0, 0.0) / max_bm25 if max_bm25 > 0 else c.coverage
         semantic = 0.0
         if c.cosine is not None:
             semantic = (c.cosine - min_cos) / (max_cos - min_cos) if max_cos > min_cos else 1.0

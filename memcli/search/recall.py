@@ -60,12 +60,8 @@ def keyword_candidates(
         return {}
     # Coverage: the share of the query's idf mass a memory contains (unknown terms count
     # with the idf of a term found nowhere, so a query of rare words is not "covered").
-    unseen_idf = bm25.raw_idf(doc_count, 0)
-    idf = {
-        t: max(bm25.raw_idf(doc_count, freqs[t]), 0.0) if t in freqs else unseen_idf
-        for t in distinct
-    }
-    total_idf = sum(idf.values()) or 1.0
+    idf = {t: bm25.positive_idf(doc_count, freqs.get(t, 0)) for t in distinct}
+    total_idf = sum(idf.values())
     matched = index.matched_terms(con, [seq for seq, _ in top], list(freqs))
     return {
         seq: (score, sum(idf[t] for t in matched.get(seq, ())) / total_idf) for seq, score in top

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from memcli.errors import NotAStore, NotFound, StoreBusy, StoreTooNew
+from memcli.paths import private_dirs
 from memcli.store import migrations
 
 
@@ -77,7 +78,7 @@ def open_store(
     if existed:
         _check_magic(path)
     else:
-        _prepare_folder(path.parent)
+        private_dirs(path.parent)
     with _private_files():
         con = _connect(path, read_only=not write and existed, lock_timeout=lock_timeout)
         try:
@@ -134,12 +135,6 @@ def _check_magic(path: Path) -> None:
             f"{path} is not a memcli store (not a DuckDB file); it was left untouched",
             "point --db at a memcli store, or at a new file name",
         )
-
-
-def _prepare_folder(folder: Path) -> None:
-    if not folder.exists():
-        folder.mkdir(parents=True, mode=0o700)
-        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
 
 
 def _restrict(path: Path) -> None:
