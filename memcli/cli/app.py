@@ -33,6 +33,10 @@ class MemcliGroup(TyperGroup):
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             _flush_notices(ctx)
             raise
+        except BrokenPipeError:
+            # The reader went away (memcli export | head -1): not an error of ours.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as exc:
             if os.environ.get("MEMCLI_DEBUG"):
                 raise

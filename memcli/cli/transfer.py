@@ -100,6 +100,10 @@ def export_command(
     context, out = start(ctx, json_out, quiet)
     if fmt not in ("jsonl", "md"):
         raise UsageError(f"unknown format {fmt!r}", "use jsonl or md")
+    if out.json and fmt == "md" and file in (None, "-"):
+        raise UsageError(
+            "--json and --format md both describe stdout", "drop one, or write md to a FILE"
+        )
     memories = export_memories(context, all_)
     lines = jsonl_lines(memories) if fmt == "jsonl" else markdown_lines(memories)
     if file in (None, "-"):

@@ -39,7 +39,7 @@ def select_for_forget(ctx: Context, selector: ForgetSelector) -> list[Memory]:
     try:
         if selector.query is not None:
             request = RecallRequest(selector.query, limit=selector.limit, filters=filters)
-            return [hit.memory for hit in recall_memories(ctx, request)]
+            return [hit.memory for hit in recall_memories(ctx, request, reinforce=False)]
         with ctx.store(write=False) as store:
             if selector.ids:
                 return resolve_all(store.con, list(selector.ids))

@@ -57,8 +57,9 @@ def list_memories(ctx: Context, filters: Filters, sort: str, limit: int | None) 
     return found if limit is None else found[:limit]
 
 
-def recall_memories(ctx: Context, request: RecallRequest) -> list[Hit]:
-    """Hybrid (or single-channel) recall; shown hits are reinforced once a day."""
+def recall_memories(ctx: Context, request: RecallRequest, reinforce: bool = True) -> list[Hit]:
+    """Hybrid (or single-channel) recall; shown hits are reinforced once a day (unless
+    `reinforce` is off: the hits are only candidates, e.g. for forget --query)."""
     query_vector = None
     if request.mode != "keyword":
         embedder = ctx.embedder()
@@ -74,6 +75,9 @@ def recall_memories(ctx: Context, request: RecallRequest) -> list[Hit]:
             query_vector = QueryVector(embedder.name, embedder.embed_query(request.query))
     now = ctx.now()
     try:
+        if not reinforce:
+            with ctx.store(write=False) as store:
+                return recall(store.con, request, query_vector, now)
         with ctx.store(write=True) as store, store.transaction() as con:
             hits = recall(con, request, query_vector, now)
             for seq in rows.reinforce(con, [h.memory.seq for h in hits], now):

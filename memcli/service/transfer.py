@@ -160,11 +160,18 @@ def _parse_line(number: int, raw: bytes, ctx: Context, now: datetime) -> _Incomi
         pinned=pinned,
         state=state,
         source=source,
-        superseded_by=None,
+        superseded_by=_link(data),
         reinforced_at=None,
         reinforcements=0,
     )
     return _Incoming(number, memory, prepare(text), memory_id is not None)
+
+
+def _link(data: dict[str, Any]) -> str | None:
+    value = data.get("superseded_by")
+    if value is not None and (not isinstance(value, str) or not ids.is_valid_id(value)):
+        raise ValueError(f"'superseded_by' {value!r} is not a valid id")
+    return value
 
 
 def _time_field(data: dict[str, Any], key: str, default: datetime) -> datetime:

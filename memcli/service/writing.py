@@ -47,9 +47,10 @@ def add(
         old = resolve(con, supersedes) if supersedes else None
         existing = rows.find_by_hash(con, prepared.hash)
         if existing is not None and (old is None or old.id != existing.id):
-            return AddResult(
-                _reinforce_duplicate(con, existing, tags, importance, pinned, now), "reinforced"
-            )
+            memory = _reinforce_duplicate(con, existing, tags, importance, pinned, now)
+            if old is not None:
+                _supersede(con, old, memory.id, now)
+            return AddResult(memory, "reinforced", old.id if old else None)
         memory = Memory(
             id=unused_id(con),
             text=text,
@@ -70,10 +71,15 @@ def add(
         )
         rows.add_event(con, memory.id, now, "created", f"source={source}")
         if old is not None:
-            rows.update_fields(con, old.seq, now, state="archived", superseded_by=memory.id)
-            rows.add_event(con, old.id, now, "superseded", f"by={memory.id}")
-            rows.add_event(con, memory.id, now, "supersedes", f"old={old.id}")
+            _supersede(con, old, memory.id, now)
         return AddResult(memory, "added", old.id if old else None)
+
+
+def _supersede(con: duckdb.DuckDBPyConnection, old: Memory, new_id: str, now: datetime) -> None:
+    """Archive `old` with a link to the memory that replaces it; both histories say so."""
+    rows.update_fields(con, old.seq, now, state="archived", superseded_by=new_id)
+    rows.add_event(con, old.id, now, "superseded", f"by={new_id}")
+    rows.add_event(con, new_id, now, "supersedes", f"old={old.id}")
 
 
 def _reinforce_duplicate(

@@ -11,8 +11,8 @@ from memcli.search.fusion import (
     Candidate,
     FusionParams,
     fuse,
-    lifecycle_prior,
     has_evidence,
+    lifecycle_prior,
     passes_gate,
 )
 
