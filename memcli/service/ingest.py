@@ -48,10 +48,16 @@ def embed_prepared(embedder: Embedder | None, items: list[Prepared]) -> list[np.
 
 
 def unused_id(con: duckdb.DuckDBPyConnection) -> str:
-    while True:
-        candidate = ids.new_id()
-        if not rows.id_exists(con, candidate):
-            return candidate
+    return unused_ids(con, 1)[0]
+
+
+def unused_ids(con: duckdb.DuckDBPyConnection, count: int) -> list[str]:
+    """`count` new random ids, distinct from each other and from every stored id."""
+    chosen: set[str] = set()
+    while len(chosen) < count:
+        batch = {ids.new_id() for _ in range(count - len(chosen))} - chosen
+        chosen |= batch - rows.ids_present(con, list(batch))
+    return list(chosen)
 
 
 def write_index(
@@ -67,6 +73,38 @@ def write_index(
     index.delete_vectors(con, [seq])
     if vectors is not None and model is not None:
         index.insert_vectors(con, [seq] * len(vectors), range(len(vectors)), model, vectors)
+
+
+def insert_memories(
+    con: duckdb.DuckDBPyConnection,
+    memories: list[Memory],
+    prepared: list[Prepared],
+    vectors: list[np.ndarray | None],
+    model: str | None,
+) -> None:
+    """Insert many new memories with their postings and vectors (sets each memory's seq)."""
+    seqs = rows.insert_many(
+        con, memories, [p.hash for p in prepared], [p.doc_len for p in prepared]
+    )
+    term_seqs: list[int] = []
+    terms: list[int] = []
+    tfs: list[int] = []
+    vector_seqs: list[int] = []
+    chunks: list[int] = []
+    for memory, item, item_vectors in zip(memories, prepared, vectors, strict=True):
+        memory.seq = seqs[memory.id]
+        term_seqs.extend([memory.seq] * len(item.terms))
+        terms.extend(item.terms)
+        tfs.extend(item.terms.values())
+        if item_vectors is not None:
+            vector_seqs.extend([memory.seq] * len(item_vectors))
+            chunks.extend(range(len(item_vectors)))
+    index.insert_postings_bulk(
+        con, np.array(term_seqs, np.int32), np.array(terms, np.int64), np.array(tfs, np.int32)
+    )
+    with_vectors = [v for v in vectors if v is not None]
+    if with_vectors and model is not None:
+        index.insert_vectors(con, vector_seqs, chunks, model, np.concatenate(with_vectors))
 
 
 def insert_memory(

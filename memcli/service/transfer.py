@@ -12,7 +12,7 @@ from memcli import ids
 from memcli.errors import ImportFailed, MemcliError
 from memcli.records import SOURCES, STATES, Memory
 from memcli.service.context import Context
-from memcli.service.ingest import Prepared, embed_prepared, insert_memory, prepare, unused_id
+from memcli.service.ingest import Prepared, embed_prepared, insert_memories, prepare, unused_ids
 from memcli.store import memories as rows
 from memcli.store.connection import NoStore
 from memcli.store.memories import Filters
@@ -208,19 +208,27 @@ def import_memories(
     if not incoming:
         return report
     with ctx.store(write=True, create=True) as store, store.transaction() as con:
+        taken = rows.ids_present(con, [i.memory.id for i in incoming if i.memory.id])
+        kept: list[tuple[_Incoming, Any]] = []
         for item, item_vectors in zip(incoming, vectors, strict=True):
-            memory = item.memory
-            if not memory.id or rows.id_exists(con, memory.id):
-                if item.id_given:  # appeared since _drop_known looked
-                    report.skipped_existing += 1
-                    continue
-                memory.id = unused_id(con)
-            memory.seq = insert_memory(
-                con, memory, item.prepared, item_vectors, embedder.name if embedder else None
-            )
-            rows.add_event(con, memory.id, now, "created", "source=import")
-            report.imported += 1
-            report.without_vector += item_vectors is None
+            if item.memory.id in taken:  # appeared since _drop_known looked
+                report.skipped_existing += 1
+                continue
+            kept.append((item, item_vectors))
+        new_ids = iter(unused_ids(con, sum(not item.memory.id for item, _ in kept)))
+        for item, _ in kept:
+            item.memory.id = item.memory.id or next(new_ids)
+        memories = [item.memory for item, _ in kept]
+        insert_memories(
+            con,
+            memories,
+            [item.prepared for item, _ in kept],
+            [v for _, v in kept],
+            embedder.name if embedder else None,
+        )
+        rows.add_events(con, [m.id for m in memories], now, "created", "source=import")
+        report.imported = len(kept)
+        report.without_vector = sum(v is None for _, v in kept)
     return report
 
 

@@ -87,36 +87,62 @@ def _memory(row: tuple[Any, ...]) -> Memory:
     )
 
 
+_TAG_SEPARATOR = "\x1f"  # never inside a tag (tags hold no whitespace)
+
+
 def insert(con: duckdb.DuckDBPyConnection, memory: Memory, text_hash: str, doc_len: int) -> int:
     """Insert a new memory row and return its seq."""
-    row = con.execute(
+    return insert_many(con, [memory], [text_hash], [doc_len])[memory.id]
+
+
+def insert_many(
+    con: duckdb.DuckDBPyConnection,
+    memories: Sequence[Memory],
+    text_hashes: Sequence[str],
+    doc_lens: Sequence[int],
+) -> dict[str, int]:
+    """Insert new memory rows in one statement; returns {id: seq}."""
+    if not memories:
+        return {}
+    columns: list[list[Any]] = [
+        [m.id for m in memories],
+        [m.text for m in memories],
+        list(text_hashes),
+        [_TAG_SEPARATOR.join(m.tags) for m in memories],
+        [to_db(m.created_at) for m in memories],
+        [to_db(m.added_at) for m in memories],
+        [to_db(m.updated_at) for m in memories],
+        [m.importance for m in memories],
+        [m.pinned for m in memories],
+        [m.state for m in memories],
+        [m.source for m in memories],
+        [m.superseded_by for m in memories],
+        [None if m.reinforced_at is None else to_db(m.reinforced_at) for m in memories],
+        [m.reinforcements for m in memories],
+        list(doc_lens),
+    ]
+    rows = con.execute(
         """
         INSERT INTO memories (id, text, text_hash, tags, created_at, added_at, updated_at,
             importance, pinned, state, source, superseded_by, reinforced_at, reinforcements,
             doc_len)
-        VALUES (?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        RETURNING seq
+        SELECT id, text, text_hash,
+               CASE WHEN tags = '' THEN []::VARCHAR[] ELSE string_split(tags, chr(31)) END,
+               created_at, added_at, updated_at, importance, pinned, state, source,
+               superseded_by, reinforced_at, reinforcements, doc_len
+        FROM (SELECT unnest(?::VARCHAR[]) AS id, unnest(?::VARCHAR[]) AS text,
+                     unnest(?::VARCHAR[]) AS text_hash, unnest(?::VARCHAR[]) AS tags,
+                     unnest(?::TIMESTAMP[]) AS created_at, unnest(?::TIMESTAMP[]) AS added_at,
+                     unnest(?::TIMESTAMP[]) AS updated_at, unnest(?::TINYINT[]) AS importance,
+                     unnest(?::BOOLEAN[]) AS pinned, unnest(?::VARCHAR[]) AS state,
+                     unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS superseded_by,
+                     unnest(?::TIMESTAMP[]) AS reinforced_at,
+                     unnest(?::INTEGER[]) AS reinforcements, unnest(?::INTEGER[]) AS doc_len)
+        RETURNING id, seq
         """,
-        [
-            memory.id,
-            memory.text,
-            text_hash,
-            memory.tags,
-            to_db(memory.created_at),
-            to_db(memory.added_at),
-            to_db(memory.updated_at),
-            memory.importance,
-            memory.pinned,
-            memory.state,
-            memory.source,
-            memory.superseded_by,
-            None if memory.reinforced_at is None else to_db(memory.reinforced_at),
-            memory.reinforcements,
-            doc_len,
-        ],
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+        columns,
+    ).fetchall()
+    return {str(memory_id): int(seq) for memory_id, seq in rows}
 
 
 def id_exists(con: duckdb.DuckDBPyConnection, memory_id: str) -> bool:
@@ -250,6 +276,21 @@ def add_event(
     detail: str | None = None,
 ) -> None:
     con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [memory_id, to_db(at), kind, detail])
+
+
+def add_events(
+    con: duckdb.DuckDBPyConnection,
+    memory_ids: Sequence[str],
+    at: datetime,
+    kind: str,
+    detail: str | None = None,
+) -> None:
+    """The same event for many memories at once."""
+    if memory_ids:
+        con.execute(
+            "INSERT INTO events SELECT unnest(?::VARCHAR[]), ?, ?, ?",
+            [list(memory_ids), to_db(at), kind, detail],
+        )
 
 
 def events(con: duckdb.DuckDBPyConnection, memory_id: str) -> list[Event]:
