@@ -17,6 +17,7 @@ from memcli.search.fusion import (
 )
 
 P = DEFAULT_PARAMS
+NO_TAIL = FusionParams(relative_floor=0.0)  # for tests about other parts of the formula
 
 
 def _seqs(scored) -> list[int]:
@@ -38,7 +39,7 @@ def test_gate_returns_nothing_when_no_candidate_is_clearly_relevant() -> None:
 def test_one_clearly_relevant_candidate_opens_the_gate_for_weaker_hits() -> None:
     strong = Candidate(seq=2, bm25=5.0, coverage=1.0, cosine=0.8)
     weaker = Candidate(seq=1, bm25=0.4, coverage=0.3, cosine=0.25)
-    assert _seqs(fuse([weaker, strong], "hybrid")) == [2, 1]
+    assert _seqs(fuse([weaker, strong], "hybrid", NO_TAIL)) == [2, 1]
 
 
 def test_hit_floor_drops_candidates_without_evidence_of_their_own() -> None:
@@ -46,6 +47,16 @@ def test_hit_floor_drops_candidates_without_evidence_of_their_own() -> None:
     noise = Candidate(seq=1, bm25=0.1, coverage=P.hit_coverage - 0.01, cosine=P.hit_cosine - 0.01)
     assert not has_evidence(noise, "hybrid", P.hit_cosine, P.hit_coverage)
     assert _seqs(fuse([noise, strong], "hybrid")) == [2]
+
+
+def test_hits_far_below_the_best_are_dropped() -> None:
+    best = Candidate(seq=1, bm25=10.0, coverage=1.0, cosine=0.8)
+    tail = Candidate(seq=2, bm25=None, coverage=0.0, cosine=0.14)
+    middle = Candidate(seq=3, bm25=4.0, coverage=0.5, cosine=0.5)
+    scored = fuse([best, tail, middle], "hybrid")
+    assert _seqs(scored) == [1, 3]
+    assert all(s.fused >= P.relative_floor * scored[0].fused for s in scored)
+    assert _seqs(fuse([best, tail, middle], "hybrid", FusionParams(relative_floor=0))) == [1, 3, 2]
 
 
 def test_gate_opens_on_a_high_coverage_keyword_only_match() -> None:
@@ -135,9 +146,9 @@ def test_without_semantic_evidence_hybrid_is_pure_keyword(cosines) -> None:
 def test_keyword_and_semantic_modes_ignore_the_other_channel() -> None:
     a = Candidate(seq=1, bm25=10.0, coverage=1.0, cosine=0.35)
     b = Candidate(seq=2, bm25=1.0, coverage=1.0, cosine=0.70)
-    assert _seqs(fuse([a, b], "keyword")) == [1, 2]
-    assert _seqs(fuse([a, b], "semantic")) == [2, 1]
-    assert [s.fused for s in fuse([a, b], "semantic")] == [1.0, 0.0]
+    assert _seqs(fuse([a, b], "keyword", NO_TAIL)) == [1, 2]
+    assert _seqs(fuse([a, b], "semantic", NO_TAIL)) == [2, 1]
+    assert [s.fused for s in fuse([a, b], "semantic", NO_TAIL)] == [1.0, 0.0]
 
 
 def test_empty_candidate_list() -> None:
@@ -221,7 +232,7 @@ def test_output_is_sorted_by_score_then_seq_for_random_candidates() -> None:
         for s in range(1, 200)
     ]
     for mode in ("hybrid", "keyword", "semantic"):
-        scored = fuse(candidates, mode)
+        scored = fuse(candidates, mode, NO_TAIL)
         keys = [(-s.score, -s.seq) for s in scored]
         assert keys == sorted(keys)
         kept = set()
