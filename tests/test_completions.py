@@ -40,3 +40,9 @@ def test_bash_completion_completes_commands_and_options(tmp_path: Path) -> None:
         [sys.executable, "-m", "memcli"], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["--mode"]
+
+
+def test_completion_json_wraps_the_script(cli) -> None:
+    result = cli("--json", "completion", "fish")
+    assert result.code == 0
+    assert result.json() == {"shell": "fish", "script": cli("completion", "fish").stdout}

@@ -9,7 +9,8 @@ import typer
 
 from memcli.cli.app import app
 from memcli.cli.options import JsonOpt, QuietOpt
-from memcli.cli.state import start
+from memcli.cli.output import Output
+from memcli.cli.state import GlobalOptions, start
 from memcli.cli.transfer import progress_bar
 from memcli.errors import UsageError
 from memcli.service import maintenance
@@ -95,9 +96,17 @@ def completion_script(shell: str) -> str:
 
 @app.command()
 def completion(
+    ctx: typer.Context,
     shell: Annotated[str, typer.Argument(help="bash, zsh or fish.")],
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Print the shell completion script, e.g. memcli completion bash > ~/.memcli.bash."""
     if shell not in SHELLS:
         raise UsageError(f"unknown shell {shell!r}", f"use one of {', '.join(SHELLS)}")
-    sys.stdout.write(completion_script(shell).rstrip("\n") + "\n")
+    script = completion_script(shell).rstrip("\n") + "\n"
+    options = ctx.find_object(GlobalOptions) or GlobalOptions()
+    if json_out or options.json:
+        Output(json=True).data({"shell": shell, "script": script})
+    else:
+        sys.stdout.write(script)
