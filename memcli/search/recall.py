@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
-import numpy as np
 
 from memcli.lifecycle.decay import memory_retention
 from memcli.records import Hit, ScoreParts
 from memcli.search import bm25
 from memcli.search.fusion import DEFAULT_PARAMS, Candidate, FusionParams, fuse
+from memcli.search.semantic import QueryVector, semantic_candidates
 from memcli.search.tokenizer import tokenize
 from memcli.store import index
 from memcli.store import memories as rows
@@ -20,6 +20,7 @@ from memcli.store.memories import Filters
 
 CANDIDATES_PER_CHANNEL = 200
 MODES = ("hybrid", "keyword", "semantic")
+__all__ = ["QueryVector", "RecallRequest", "keyword_candidates", "recall", "semantic_candidates"]
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,6 @@ class RecallRequest:
     filters: Filters = field(default_factory=Filters)
     mode: str = "hybrid"
     min_score: float | None = None
-
-
-@dataclass(frozen=True)
-class QueryVector:
-    """The embedded query and the model that made it."""
-
-    model: str
-    vector: np.ndarray
 
 
 def keyword_candidates(
@@ -66,35 +59,6 @@ def keyword_candidates(
     return {
         seq: (score, sum(idf[t] for t in matched.get(seq, ())) / total_idf) for seq, score in top
     }
-
-
-def semantic_candidates(
-    con: duckdb.DuckDBPyConnection,
-    query: QueryVector,
-    filters: Filters,
-    limit: int,
-    also: set[int] | frozenset[int] = frozenset(),
-) -> dict[int, float]:
-    """{seq: best cosine over the memory's chunks} for the closest memories, plus the
-    cosine of every memory in `also` (the keyword candidates) that has a vector."""
-    seqs, matrix = index.load_vectors(con, query.model, len(query.vector), filters)
-    if not len(seqs):
-        return {}
-    cosines = matrix @ query.vector.astype(np.float32)
-    order = np.argsort(-cosines, kind="stable")
-    best: dict[int, float] = {}
-    for position in order:
-        seq = int(seqs[position])
-        if seq not in best:
-            best[seq] = float(cosines[position])
-            if len(best) >= limit:
-                break
-    if also:
-        wanted = np.isin(seqs, np.fromiter(also, dtype=np.int64))
-        for seq, cosine in zip(seqs[wanted].tolist(), cosines[wanted].tolist(), strict=True):
-            if cosine > best.get(seq, -2.0):
-                best[seq] = cosine
-    return best
 
 
 def recall(

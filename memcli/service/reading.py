@@ -78,11 +78,14 @@ def recall_memories(ctx: Context, request: RecallRequest, reinforce: bool = True
         if not reinforce:
             with ctx.store(write=False) as store:
                 return recall(store.con, request, query_vector, now)
-        with ctx.store(write=True) as store, store.transaction() as con:
-            hits = recall(con, request, query_vector, now)
-            for seq in rows.reinforce(con, [h.memory.seq for h in hits], now):
-                memory_id = next(h.memory.id for h in hits if h.memory.seq == seq)
-                rows.add_event(con, memory_id, now, "reinforced", "recalled")
+        with ctx.store(write=True) as store:
+            # The search runs outside the transaction (this connection holds the only write
+            # lock throughout): a failed statement in it would abort the whole transaction.
+            hits = recall(store.con, request, query_vector, now)
+            with store.transaction() as con:
+                for seq in rows.reinforce(con, [h.memory.seq for h in hits], now):
+                    memory_id = next(h.memory.id for h in hits if h.memory.seq == seq)
+                    rows.add_event(con, memory_id, now, "reinforced", "recalled")
             return hits
     except NoStore:
         return []

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import duckdb
 import numpy as np
 
+from memcli.search.quant import quantize
+from memcli.store import memories as rows
 from memcli.store.memories import Filters
 
 
@@ -106,6 +109,14 @@ def matched_terms(
     return found
 
 
+def blobs(matrix: np.ndarray) -> np.ndarray:
+    """One bytes object per row, as an object array DuckDB reads as a BLOB column."""
+    out = np.empty(len(matrix), dtype=object)
+    for position, row in enumerate(matrix):
+        out[position] = row.tobytes()
+    return out
+
+
 def insert_vectors(
     con: duckdb.DuckDBPyConnection,
     seqs: Sequence[int],
@@ -113,37 +124,128 @@ def insert_vectors(
     model: str,
     vectors: np.ndarray,
 ) -> None:
-    """Store float32 vectors (one row per chunk)."""
+    """Store float32 vectors (one row per chunk) with their int8 copies."""
     if not len(seqs):
         return
-    blobs = [row.astype(np.float32).tobytes() for row in vectors]
-    con.execute(
-        "INSERT INTO vectors SELECT unnest(?::INTEGER[]), unnest(?::SMALLINT[]), ?, unnest(?)",
-        [list(seqs), list(chunks), model, blobs],
-    )
+    vectors = np.asarray(vectors, dtype=np.float32)
+    q, scales = quantize(vectors)
+    incoming = {
+        "seq": np.asarray(seqs, dtype=np.int32),
+        "chunk": np.asarray(chunks, dtype=np.int16),
+        "vec": blobs(vectors),
+        "q": blobs(q),
+        "q_scale": scales,
+    }
+    con.register("incoming_vectors", incoming)
+    try:
+        con.execute(
+            "INSERT INTO vectors (seq, chunk, model, vec, q, q_scale) "
+            "SELECT seq, chunk, ?, vec, q, q_scale FROM incoming_vectors",
+            [model],
+        )
+    finally:
+        con.unregister("incoming_vectors")
+    rows.bump_vectors_version(con)
 
 
 def delete_vectors(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
     con.execute("DELETE FROM vectors WHERE seq IN (SELECT unnest(?::INTEGER[]))", [list(seqs)])
+    rows.bump_vectors_version(con)
 
 
-def load_vectors(
-    con: duckdb.DuckDBPyConnection, model: str, dim: int, filters: Filters
-) -> tuple[np.ndarray, np.ndarray]:
-    """(seq per row, matrix of vectors) for memories passing `filters`."""
-    where, params = filters.sql()
+def database_path(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The file behind the connection (None for an in-memory database)."""
+    row = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def vector_extent(con: duckdb.DuckDBPyConnection, model: str) -> tuple[int, int, int]:
+    """(lowest seq, highest seq, rows) over the vectors of `model` (zeros when none)."""
+    row = con.execute(
+        "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0), count(*) FROM vectors "
+        "WHERE model = ?",
+        [model],
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def quantised_vectors(
+    con: duckdb.DuckDBPyConnection, model: str, dim: int, low: int, high: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(seqs, int8 matrix, scales) of the vectors of `model` with low <= seq < high.
+
+    Reads only the int8 column (a quarter of the float32 bytes): recall's first pass."""
     result = con.execute(
-        f"""
-        SELECT v.seq, v.vec FROM vectors v JOIN memories m ON m.seq = v.seq
-        WHERE v.model = ? AND octet_length(v.vec) = ? AND {where}
-        """,
-        [model, dim * 4, *params],
+        "SELECT seq, q, q_scale FROM vectors "
+        "WHERE model = ? AND seq >= ? AND seq < ? AND octet_length(q) = ?",
+        [model, low, high, dim],
     ).fetchnumpy()
     seqs = np.asarray(result["seq"], dtype=np.int64)
-    if not len(seqs):
-        return seqs, np.zeros((0, dim), dtype=np.float32)
-    matrix = np.frombuffer(b"".join(result["vec"]), dtype=np.float32).reshape(len(seqs), dim)
-    return seqs, matrix
+    q = np.frombuffer(b"".join(result["q"]), dtype=np.int8).reshape(len(seqs), dim)
+    return seqs, q, np.asarray(result["q_scale"], dtype=np.float32)
+
+
+def exact_vectors(
+    con: duckdb.DuckDBPyConnection, model: str, dim: int, seqs: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(seq per row, float32 matrix) of every chunk of the given memories (of all, when
+    `seqs` is None) with a vector of `model` and `dim`, ordered by seq and chunk.
+
+    Cheap in bytes returned, not in bytes read: the rows are spread over the table, and
+    DuckDB reads a column 2,048 rows at a time, so this reads most of the float32 column."""
+    if seqs is not None and not len(seqs):
+        return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
+    sql = "SELECT seq, chunk, vec FROM vectors WHERE model = ? AND octet_length(vec) = ?"
+    if seqs is None:
+        result = con.execute(sql, [model, dim * 4]).fetchnumpy()
+    else:
+        con.register("wanted_seqs", {"seq": np.asarray(seqs, dtype=np.int32)})
+        try:
+            result = con.execute(
+                sql + " AND seq IN (SELECT seq FROM wanted_seqs)", [model, dim * 4]
+            ).fetchnumpy()
+        finally:
+            con.unregister("wanted_seqs")
+    found = np.asarray(result["seq"], dtype=np.int64)
+    order = np.lexsort((np.asarray(result["chunk"]), found))
+    matrix = np.frombuffer(b"".join(result["vec"][order]), dtype=np.float32)
+    return found[order], matrix.reshape(len(found), dim)
+
+
+@contextmanager
+def bounded_buffers(
+    con: duckdb.DuckDBPyConnection, working_bytes: int = 0, enabled: bool = True
+) -> Iterator[None]:
+    """Cap DuckDB's buffer pool while reading vectors (when `enabled`).
+
+    DuckDB keeps every block it reads until its memory limit (by default most of the RAM):
+    one pass over the vectors would grow the process by their whole size (150 MB of float32
+    per 100,000), and page-faulting that memory in is much of the scan's time. Under a
+    small limit it reuses a few buffers. The limit leaves room for `working_bytes` of
+    results and about 10 MB for scans and joins; a query needing more fails with
+    duckdb.OutOfMemoryException, which also aborts an open transaction: read outside of
+    one, and retry with enabled=False. The limit is the database's: no other thread may
+    query it meanwhile.
+    """
+    if not enabled:
+        yield
+        return
+    row = con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('threads')"
+    ).fetchone()
+    assert row is not None
+    limit_mb = 16 + 2 * int(row[1]) + 3 * working_bytes // 2**20
+    con.execute(f"SET memory_limit = '{limit_mb}MB'")
+    try:
+        yield
+    finally:
+        # The old value as DuckDB shows it (rounded, e.g. '18.8 GiB': it can shrink by a
+        # few tenths the first times). Not RESET: DuckDB 1.5 resets the setting but keeps
+        # the buffer pool at the small limit.
+        con.execute(f"SET memory_limit = '{row[0]}'")
 
 
 def vector_counts(con: duckdb.DuckDBPyConnection, model: str) -> dict[str, int]:

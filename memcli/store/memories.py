@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from memcli.records import Event, Memory
 
@@ -192,6 +194,13 @@ def ids_present(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
+def matching_seqs(con: duckdb.DuckDBPyConnection, filters: Filters) -> np.ndarray:
+    """The seq of every memory passing `filters` (int64, in no particular order)."""
+    where, params = filters.sql()
+    result = con.execute(f"SELECT seq FROM memories m WHERE {where}", params).fetchnumpy()
+    return np.asarray(result["seq"], dtype=np.int64)
+
+
 def select(
     con: duckdb.DuckDBPyConnection, filters: Filters, order_by: str, limit: int | None
 ) -> list[Memory]:
@@ -260,6 +269,7 @@ def delete(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
     params = [list(seqs)]
     con.execute("DELETE FROM postings WHERE seq IN (SELECT unnest(?::INTEGER[]))", params)
     con.execute("DELETE FROM vectors WHERE seq IN (SELECT unnest(?::INTEGER[]))", params)
+    bump_vectors_version(con)
     con.execute("DELETE FROM events WHERE memory_id IN (SELECT unnest(?))", [ids])
     con.execute(
         "UPDATE memories SET superseded_by = NULL WHERE superseded_by IN (SELECT unnest(?))",
@@ -311,6 +321,18 @@ def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+
+def vectors_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """A token that changes with every write to the vectors (None in a store without it)."""
+    return get_meta(con, "vectors_version")
+
+
+def bump_vectors_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Record that the vectors changed, in the caller's transaction. A random token rather
+    than a counter: a store made anew at the same path never repeats a version that an
+    in-process cache saw."""
+    con.execute("UPDATE meta SET value = ? WHERE key = 'vectors_version'", [secrets.token_hex(8)])
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

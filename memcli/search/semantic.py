@@ -1,0 +1,193 @@
+"""The semantic channel: an int8 pass over every vector, then exact cosines for the rows
+that can matter (memcli.search.quant), with the int8 vectors kept in memory for the next
+recall of a long-lived process (the TUI) while the store's vectors do not change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from memcli.search import quant
+from memcli.store import index
+from memcli.store import memories as rows
+from memcli.store.memories import Filters
+
+SMALL_ROWS = 4096  # up to this many vectors, one exact pass (no int8 pass, no cache)
+BATCH_ROWS = 16384  # int8 rows fetched per query by the first pass (6 MB at 384 dimensions)
+RESCORE_AT_LEAST = 400  # and at least four times the candidates asked for
+CAP_ABOVE_BYTES = 32 * 2**20  # cap DuckDB's buffers over more float32 vectors than this
+
+
+@dataclass(frozen=True)
+class QueryVector:
+    """The embedded query and the model that made it."""
+
+    model: str
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class Quantised:
+    """Every int8 vector of one model in one store: row i is a chunk of memory seqs[i]."""
+
+    seqs: np.ndarray  # int64
+    q: np.ndarray  # int8, one row per vector
+    scales: np.ndarray  # float32
+
+
+class VectorCache:
+    """The int8 vectors of the store searched last, valid while its vectors_version holds.
+
+    Kept from the second search of a store in this process on, so that a one-shot command
+    (every CLI recall) never holds the whole matrix: it scans batch by batch instead. For
+    one thread at a time, like the connections it is used with."""
+
+    def __init__(self) -> None:
+        self._key: tuple[str, str, int] | None = None
+        self._version: str | None = None
+        self._vectors: Quantised | None = None
+        self._searched: set[tuple[str, str, int]] = set()
+
+    def get(self, key: tuple[str, str, int], version: str) -> Quantised | None:
+        if key == self._key and version == self._version:
+            return self._vectors
+        return None
+
+    def wants(self, key: tuple[str, str, int]) -> bool:
+        """Whether to keep what a scan of this store reads (it was searched before)."""
+        wanted = key in self._searched
+        self._searched.add(key)
+        return wanted
+
+    def put(self, key: tuple[str, str, int], version: str, vectors: Quantised) -> None:
+        self._key, self._version, self._vectors = key, version, vectors
+
+    def clear(self) -> None:
+        self._key = self._version = self._vectors = None
+        self._searched.clear()
+
+
+CACHE = VectorCache()
+
+
+def semantic_candidates(
+    con: duckdb.DuckDBPyConnection,
+    query: QueryVector,
+    filters: Filters,
+    limit: int,
+    also: set[int] | frozenset[int] = frozenset(),
+) -> dict[int, float]:
+    """{seq: best cosine over the memory's chunks} for the `limit` closest memories passing
+    `filters`, plus the cosine of every memory in `also` (the keyword candidates) that
+    passes them and has a vector. The cosines are exact (float32), and so is the choice of
+    the closest memories, up to ties."""
+    x = np.asarray(query.vector, dtype=np.float32)
+    allowed = rows.matching_seqs(con, filters)
+    if not len(allowed):
+        return {}
+    try:
+        return _search(con, query.model, x, allowed, limit, also, bounded=True)
+    except duckdb.OutOfMemoryException:  # the buffer cap was too small for a query
+        return _search(con, query.model, x, allowed, limit, also, bounded=False)
+
+
+def _search(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    x: np.ndarray,
+    allowed: np.ndarray,
+    limit: int,
+    also: set[int] | frozenset[int],
+    bounded: bool,
+) -> dict[int, float]:
+    """semantic_candidates over the memories in `allowed`."""
+    extent = index.vector_extent(con, model)
+    if extent[2] <= SMALL_ROWS:  # reading them all is cheaper than two passes
+        found, matrix = index.exact_vectors(con, model, len(x))
+        keep = _isin(found, allowed)
+        return _exact_best(found[keep], matrix[keep] @ x, limit, also)
+    capped = bounded and extent[2] * len(x) * 4 > CAP_ABOVE_BYTES
+    seqs, approx, scales = _first_pass(con, model, x, extent, capped)
+    keep = _isin(seqs, allowed)
+    seqs, approx, scales = seqs[keep], approx[keep], scales[keep]
+    if not len(seqs):
+        return {}
+    bounds = quant.error_bounds(scales, x)
+    at_least = max(limit * 4, RESCORE_AT_LEAST)
+    wanted = quant.rows_to_rescore(seqs, approx, bounds, max(limit, 1), at_least)
+    also_seqs = np.fromiter(also, dtype=np.int64, count=len(also))
+    fetch = np.union1d(seqs[wanted], also_seqs[_isin(also_seqs, seqs)])
+    fetched_bytes = int(_isin(seqs, fetch).sum()) * (4 * len(x) + 64)
+    with index.bounded_buffers(con, fetched_bytes, enabled=capped):
+        found, matrix = index.exact_vectors(con, model, len(x), fetch)
+    return _exact_best(found, matrix @ x, limit, also)
+
+
+def _exact_best(
+    seqs: np.ndarray, cosines: np.ndarray, limit: int, also: set[int] | frozenset[int]
+) -> dict[int, float]:
+    """The `limit` best memories and those in `also`, from exact cosines (rows by seq)."""
+    best = quant.best_per_seq(seqs, cosines, limit)
+    best.update(quant.best_of(seqs, cosines, np.fromiter(also, dtype=np.int64, count=len(also))))
+    return best
+
+
+def _first_pass(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    x: np.ndarray,
+    extent: tuple[int, int, int],
+    capped: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(seq, approximate cosine, scale) of every vector of `model` with x's dimension."""
+    path = index.database_path(con)
+    version = rows.vectors_version(con) if path is not None else None
+    key = (path or "", model, len(x))
+    if version is not None:
+        cached = CACHE.get(key, version)
+        if cached is not None:
+            return cached.seqs, quant.approx_scores(cached.q, cached.scales, x), cached.scales
+    keeping = version is not None and CACHE.wants(key)
+    seqs, approx, scales, kept = [], [], [], []
+    with index.bounded_buffers(con, enabled=capped):
+        for batch_seqs, q, batch_scales in _batches(con, model, len(x), extent):
+            seqs.append(batch_seqs)
+            scales.append(batch_scales)
+            approx.append(quant.approx_scores(q, batch_scales, x))
+            if keeping:
+                kept.append(q)
+    all_seqs = np.concatenate(seqs) if seqs else np.zeros(0, dtype=np.int64)
+    all_scales = np.concatenate(scales) if scales else np.zeros(0, dtype=np.float32)
+    if keeping and version is not None:
+        matrix = np.concatenate(kept) if kept else np.zeros((0, len(x)), dtype=np.int8)
+        CACHE.put(key, version, Quantised(all_seqs, matrix, all_scales))
+    all_approx = np.concatenate(approx) if approx else np.zeros(0, dtype=np.float32)
+    return all_seqs, all_approx, all_scales
+
+
+def _batches(
+    con: duckdb.DuckDBPyConnection, model: str, dim: int, extent: tuple[int, int, int]
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The int8 vectors in about BATCH_ROWS rows at a time, by ranges of seq."""
+    low, high, count = extent
+    if not count:
+        return
+    width = -(-(high - low + 1) * BATCH_ROWS // count)  # seqs per batch, rounded up
+    for start in range(low, high + 1, width):
+        yield index.quantised_vectors(con, model, dim, start, start + width)
+
+
+def _isin(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """np.isin for positive ids, through a lookup table when the ids are dense enough."""
+    if not len(values) or not len(allowed):
+        return np.zeros(len(values), dtype=bool)
+    top = int(max(values.max(), allowed.max()))
+    if min(int(values.min()), int(allowed.min())) < 0 or top > 8 * (len(values) + len(allowed)):
+        return np.isin(values, allowed)
+    table = np.zeros(top + 1, dtype=bool)
+    table[allowed] = True
+    found: np.ndarray = table[values]
+    return found
