@@ -79,7 +79,7 @@ def open_store(
         _check_magic(path)
     else:
         private_dirs(path.parent)
-    with _private_files():
+    with private_files():
         con = _connect(path, read_only=not write and existed, lock_timeout=lock_timeout)
         try:
             if _needs_writer_to_migrate(con, path, existed, can_write=write or not existed):
@@ -172,7 +172,7 @@ def _connect(path: Path, *, read_only: bool, lock_timeout: float) -> duckdb.Duck
 
 
 @contextmanager
-def _private_files() -> Iterator[None]:
+def private_files() -> Iterator[None]:
     """Files DuckDB creates while the store is open (the store, its WAL) are owner-only."""
     old_umask = os.umask(0o077)
     try:

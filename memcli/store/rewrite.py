@@ -1,0 +1,121 @@
+"""Rewriting the store into a fresh file: real erasure, compaction, and (with other attach
+options) encryption or decryption.
+
+DuckDB's DELETE does not erase: freed blocks keep the old bytes until they are reused, and a
+checkpoint never scrubs them (NOTES.md). Copying every table into a new file and renaming it
+over the old one leaves nothing of the deleted rows behind. The copy is made while this process
+holds the write lock, and the rename happens before that lock is released, so no other process
+can write to the old file in between. A kill at any moment leaves either the old file or the
+complete new one at the store's path; a half-written copy has another name and is removed by
+the next rewrite.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from memcli.store.connection import Store, private_files
+
+_TARGET = "memcli_rewrite"
+_TABLES = ("meta", "schema_migrations", "memories", "events", "postings", "vectors")
+
+
+class RewriteFailed(RuntimeError):
+    """The copy did not match the original; the original was left in place."""
+
+
+@dataclass(frozen=True)
+class RewriteResult:
+    bytes_before: int
+    bytes_after: int
+
+
+def temporary_copies(path: Path) -> list[Path]:
+    """Leftovers of rewrites that were interrupted (never the store itself)."""
+    return sorted(path.parent.glob(f".{path.name}.rewrite-*"))
+
+
+def rewrite_store(store: Store, attach_options: str = "") -> RewriteResult:
+    """Copy the open, write-locked `store` into a new file and put it in the old one's place.
+
+    `attach_options` go into the new file's ATTACH (for example an ENCRYPTION_KEY). The
+    store's connection must be closed right after: it still points at the replaced file.
+    """
+    if not store.writable:
+        raise ValueError("rewriting needs the write lock")
+    con, path = store.con, store.path
+    for leftover in temporary_copies(path):
+        _remove(leftover)
+    source = _current_database(con)
+    con.execute("CHECKPOINT")
+    before = _size(path) + _size(_wal(path))
+    fresh = path.with_name(f".{path.name}.rewrite-{secrets.token_hex(4)}")
+    try:
+        with private_files():
+            options = f" ({attach_options})" if attach_options else ""
+            con.execute(f"ATTACH '{_quoted(fresh)}' AS {_TARGET}{options}")
+            try:
+                con.execute(f"COPY FROM DATABASE {source} TO {_TARGET}")
+                _verify(con, source)
+                con.execute(f"CHECKPOINT {_TARGET}")
+            finally:
+                con.execute(f"DETACH {_TARGET}")
+        if _wal(fresh).exists():
+            raise RewriteFailed(f"the new copy of {path} kept a write-ahead log")
+        os.chmod(fresh, 0o600)
+        _fsync(fresh)
+        os.replace(fresh, path)
+        _fsync(path.parent)
+    except BaseException:
+        _remove(fresh)
+        _remove(_wal(fresh))
+        raise
+    return RewriteResult(bytes_before=before, bytes_after=_size(path))
+
+
+def _verify(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Every table of the copy holds the same rows as the original (counts and a checksum)."""
+    for table in _TABLES:
+        query = "SELECT count(*), coalesce(sum(hash(t)), 0) FROM {db}.main.{table} t"
+        original = con.execute(query.format(db=source, table=table)).fetchone()
+        copied = con.execute(query.format(db=_TARGET, table=table)).fetchone()
+        if original != copied:
+            raise RewriteFailed(f"the copy of table {table} does not match the original")
+
+
+def _current_database(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("SELECT current_database()").fetchone()
+    assert row is not None
+    return f'"{row[0]}"'
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
