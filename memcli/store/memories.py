@@ -275,6 +275,17 @@ def delete(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
         "UPDATE memories SET superseded_by = NULL WHERE superseded_by IN (SELECT unnest(?))",
         [ids],
     )
+    # Merge records and kept-apart pairs name the memory (and hold its tags): they go too.
+    con.execute(
+        "DELETE FROM merges WHERE merged_id IN (SELECT unnest(?)) "
+        "OR keeper_id IN (SELECT unnest(?))",
+        [ids, ids],
+    )
+    con.execute(
+        "DELETE FROM kept_apart WHERE first_id IN (SELECT unnest(?)) "
+        "OR second_id IN (SELECT unnest(?))",
+        [ids, ids],
+    )
     con.execute("DELETE FROM memories WHERE seq IN (SELECT unnest(?::INTEGER[]))", params)
 
 

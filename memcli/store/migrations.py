@@ -125,9 +125,44 @@ def _fill_quantised(con: duckdb.DuckDBPyConnection, rowids: np.ndarray, vecs: np
         con.unregister("quantised")
 
 
+def m003_consolidation(con: duckdb.DuckDBPyConnection) -> None:
+    """What the nightly consolidation keeps: a report per run, what each merge changed (so
+    `restore` can undo it), and the pairs a user separated again (never paired anew)."""
+    con.execute("CREATE SEQUENCE run_seq START 1")
+    con.execute(
+        """
+        CREATE TABLE runs (
+            run_id     INTEGER PRIMARY KEY DEFAULT nextval('run_seq'),
+            started_at TIMESTAMP NOT NULL,  -- wall clock, UTC
+            as_of      TIMESTAMP NOT NULL,  -- the moment the run acted as of (--as-of)
+            seconds    DOUBLE NOT NULL,
+            last_seq   INTEGER NOT NULL,    -- memories up to this seq have been compared
+            erased     BOOLEAN NOT NULL,    -- the file was rewritten (erasure, compaction)
+            report     VARCHAR NOT NULL     -- JSON: counts and ids, never a memory's text
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE merges (
+            merged_id            VARCHAR NOT NULL,  -- archived, folded into keeper_id
+            keeper_id            VARCHAR NOT NULL,
+            merged_at            TIMESTAMP NOT NULL,
+            kind                 VARCHAR NOT NULL,  -- 'duplicate' | 'near-duplicate'
+            added_tags           VARCHAR[] NOT NULL,
+            added_reinforcements INTEGER NOT NULL,
+            keeper_importance    TINYINT NOT NULL,  -- the keeper's values before the merge
+            keeper_pinned        BOOLEAN NOT NULL
+        )
+        """
+    )
+    con.execute("CREATE TABLE kept_apart (first_id VARCHAR NOT NULL, second_id VARCHAR NOT NULL)")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_create_tables", m001_create_tables),
     ("m002_quantised_vectors", m002_quantised_vectors),
+    ("m003_consolidation", m003_consolidation),
 ]
 CURRENT_VERSION = len(MIGRATIONS)
 

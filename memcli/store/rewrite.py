@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,6 @@ import duckdb
 from memcli.store.connection import Store, private_files
 
 _TARGET = "memcli_rewrite"
-_TABLES = ("meta", "schema_migrations", "memories", "events", "postings", "vectors")
 
 
 class RewriteFailed(RuntimeError):
@@ -40,11 +40,17 @@ def temporary_copies(path: Path) -> list[Path]:
     return sorted(path.parent.glob(f".{path.name}.rewrite-*"))
 
 
-def rewrite_store(store: Store, attach_options: str = "") -> RewriteResult:
+def rewrite_store(
+    store: Store,
+    attach_options: str = "",
+    finish: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None,
+) -> RewriteResult:
     """Copy the open, write-locked `store` into a new file and put it in the old one's place.
 
-    `attach_options` go into the new file's ATTACH (for example an ENCRYPTION_KEY). The
-    store's connection must be closed right after: it still points at the replaced file.
+    `attach_options` go into the new file's ATTACH (for example an ENCRYPTION_KEY).
+    `finish(con, schema)` may change the verified copy (the database named `schema`) before
+    it takes the store's place: a change that must happen if and only if the rewrite does.
+    The store's connection must be closed right after: it still points at the replaced file.
     """
     if not store.writable:
         raise ValueError("rewriting needs the write lock")
@@ -62,6 +68,8 @@ def rewrite_store(store: Store, attach_options: str = "") -> RewriteResult:
             try:
                 con.execute(f"COPY FROM DATABASE {source} TO {_TARGET}")
                 _verify(con, source)
+                if finish is not None:
+                    finish(con, _TARGET)
                 con.execute(f"CHECKPOINT {_TARGET}")
             finally:
                 con.execute(f"DETACH {_TARGET}")
@@ -80,8 +88,15 @@ def rewrite_store(store: Store, attach_options: str = "") -> RewriteResult:
 
 def _verify(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Every table of the copy holds the same rows as the original (counts and a checksum)."""
-    for table in _TABLES:
-        query = "SELECT count(*), coalesce(sum(hash(t)), 0) FROM {db}.main.{table} t"
+    tables = [
+        str(r[0])
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY 1",
+            [source.strip('"')],
+        ).fetchall()
+    ]
+    for table in tables:
+        query = 'SELECT count(*), coalesce(sum(hash(t)), 0) FROM {db}.main."{table}" t'
         original = con.execute(query.format(db=source, table=table)).fetchone()
         copied = con.execute(query.format(db=_TARGET, table=table)).fetchone()
         if original != copied:

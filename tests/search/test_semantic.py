@@ -297,7 +297,7 @@ def test_m002_quantises_the_stored_vectors(store_path: Path) -> None:
     )
     with open_store(store_path, write=False) as store:  # a reader migrates through a writer
         con = store.con
-        assert migrations.stored_version(con) == migrations.CURRENT_VERSION == 2
+        assert migrations.stored_version(con) == migrations.CURRENT_VERSION >= 2
         assert rows.vectors_version(con)
         stored = {
             (seq, model, chunk): (q, scale)

@@ -1,0 +1,165 @@
+"""SQL for the nightly consolidation: run reports, merge records, pairs kept apart."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from memcli.store.memories import from_db, to_db
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: int
+    started_at: datetime
+    as_of: datetime
+    seconds: float
+    last_seq: int
+    erased: bool
+    report: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MergeRecord:
+    merged_id: str
+    keeper_id: str
+    kind: str
+    added_tags: list[str]
+    added_reinforcements: int
+    keeper_importance: int
+    keeper_pinned: bool
+
+
+def last_run(con: duckdb.DuckDBPyConnection) -> Run | None:
+    row = con.execute(
+        "SELECT run_id, started_at, as_of, seconds, last_seq, erased, report FROM runs "
+        "ORDER BY run_id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    started, as_of = from_db(row[1]), from_db(row[2])
+    assert started is not None and as_of is not None
+    return Run(
+        int(row[0]), started, as_of, float(row[3]), int(row[4]), bool(row[5]), json.loads(row[6])
+    )
+
+
+def record_run(
+    con: duckdb.DuckDBPyConnection,
+    started_at: datetime,
+    as_of: datetime,
+    seconds: float,
+    last_seq: int,
+    erased: bool,
+    report: dict[str, Any],
+    schema: str = "",
+) -> int:
+    """Store a run's report (in the database `schema`, e.g. the copy of a rewrite)."""
+    prefix = f"{schema}.main." if schema else ""
+    row = con.execute(
+        f"INSERT INTO {prefix}runs (started_at, as_of, seconds, last_seq, erased, report) "
+        "VALUES (?, ?, ?, ?, ?, ?) RETURNING run_id",
+        [to_db(started_at), to_db(as_of), seconds, last_seq, erased, json.dumps(report)],
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def duplicate_groups(con: duckdb.DuckDBPyConnection) -> list[list[int]]:
+    """Active memories sharing a normalised text, each group oldest first (by seq)."""
+    rows = con.execute(
+        """
+        SELECT list(seq ORDER BY seq) FROM memories
+        WHERE state = 'active'
+        GROUP BY text_hash HAVING count(*) > 1
+        """
+    ).fetchall()
+    return [list(map(int, r[0])) for r in rows]
+
+
+def changed_seqs(
+    con: duckdb.DuckDBPyConnection, after_seq: int, since: datetime | None
+) -> list[int]:
+    """Active memories added after `after_seq`, or changed at or after `since`."""
+    condition = "seq > ?"
+    params: list[Any] = [after_seq]
+    if since is not None:
+        condition += " OR updated_at >= ?"
+        params.append(to_db(since))
+    rows = con.execute(
+        f"SELECT seq FROM memories WHERE state = 'active' AND ({condition}) ORDER BY seq", params
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def fading_candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """(seq, id, importance, reinforcements, last touched) of every active, unpinned memory."""
+    return [
+        (int(seq), str(memory_id), int(importance), int(count), from_db(touched))
+        for seq, memory_id, importance, count, touched in con.execute(
+            "SELECT seq, id, importance, reinforcements, coalesce(reinforced_at, added_at) "
+            "FROM memories WHERE state = 'active' AND NOT pinned"
+        ).fetchall()
+    ]
+
+
+def max_seq(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT coalesce(max(seq), 0) FROM memories").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def active_seqs(con: duckdb.DuckDBPyConnection) -> np.ndarray:
+    result = con.execute("SELECT seq FROM memories WHERE state = 'active'").fetchnumpy()
+    return np.asarray(result["seq"], dtype=np.int64)
+
+
+def add_merge(con: duckdb.DuckDBPyConnection, record: MergeRecord, at: datetime) -> None:
+    con.execute(
+        "INSERT INTO merges VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?)",
+        [
+            record.merged_id,
+            record.keeper_id,
+            to_db(at),
+            record.kind,
+            record.added_tags,
+            record.added_reinforcements,
+            record.keeper_importance,
+            record.keeper_pinned,
+        ],
+    )
+
+
+def merge_of(con: duckdb.DuckDBPyConnection, merged_id: str) -> MergeRecord | None:
+    row = con.execute(
+        "SELECT merged_id, keeper_id, kind, added_tags, added_reinforcements, "
+        "keeper_importance, keeper_pinned FROM merges WHERE merged_id = ? "
+        "ORDER BY merged_at DESC LIMIT 1",
+        [merged_id],
+    ).fetchone()
+    if row is None:
+        return None
+    return MergeRecord(row[0], row[1], row[2], list(row[3]), int(row[4]), int(row[5]), bool(row[6]))
+
+
+def drop_merge(con: duckdb.DuckDBPyConnection, merged_id: str) -> None:
+    con.execute("DELETE FROM merges WHERE merged_id = ?", [merged_id])
+
+
+def keep_apart(con: duckdb.DuckDBPyConnection, first_id: str, second_id: str) -> None:
+    """Remember that a user separated these two: consolidation never pairs them again."""
+    first, second = sorted((first_id, second_id))
+    con.execute(
+        "INSERT INTO kept_apart SELECT ?, ? WHERE NOT EXISTS "
+        "(SELECT 1 FROM kept_apart WHERE first_id = ? AND second_id = ?)",
+        [first, second, first, second],
+    )
+
+
+def kept_apart_pairs(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    return {(str(a), str(b)) for a, b in con.execute("SELECT * FROM kept_apart").fetchall()}
