@@ -42,10 +42,21 @@ def forget_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would go; change nothing.")
     ] = False,
+    erase_now: Annotated[
+        bool,
+        typer.Option(
+            "--now",
+            help="Also erase the deleted bytes from the file now (rewrites it), instead of "
+            "at the next consolidate.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Remove memories for good: text, vectors, index entries and history."""
+    """Remove memories for good: text, vectors, index entries and history.
+
+    The file itself is scrubbed of them by the next `memcli consolidate`, or at once with
+    --now."""
     context, out = start(ctx, json_out, quiet)
     selector = ForgetSelector(
         ids=tuple(memory_ids or ()),
@@ -85,10 +96,11 @@ def forget_command(
         ):
             out.info("nothing forgotten")
             return
-    count = forget(context, chosen)
+    count = forget(context, chosen, erase_now=erase_now)
     if out.json:
-        out.data({"forgotten": [m.id for m in chosen], "dry_run": False})
+        out.data({"forgotten": [m.id for m in chosen], "dry_run": False, "erased": erase_now})
     elif out.quiet:
         out.ids(chosen)
     else:
-        out.info(f"forgot {count} memor{'y' if count == 1 else 'ies'}")
+        erased = " and erased it from the file" if erase_now else ""
+        out.info(f"forgot {count} memor{'y' if count == 1 else 'ies'}{erased}")

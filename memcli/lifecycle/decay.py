@@ -18,6 +18,13 @@ BASE_STABILITY_DAYS = {1: 7.0, 2: 30.0, 3: 90.0, 4: 365.0, 5: 3650.0}
 REINFORCEMENT_FACTOR = 2.0
 MAX_DOUBLINGS = 10  # beyond ~1000x the base, more reinforcement changes nothing visible
 
+# Consolidation archives a memory whose retention fell below this: exp(-3), three
+# stabilities untouched. A throw-away note (importance 1) goes after 3 weeks, a normal one
+# (3) after 9 months, an important one (4) after 3 years, a vital one (5) practically never;
+# each reinforcement doubles the wait. Archiving hides, never deletes: `recall --all`
+# finds it and `restore` brings it back.
+ARCHIVE_BELOW = math.exp(-3.0)
+
 
 def stability_days(importance: int, reinforcements: int) -> float:
     base = BASE_STABILITY_DAYS.get(importance, BASE_STABILITY_DAYS[3])

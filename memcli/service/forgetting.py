@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+import duckdb
 
 from memcli.errors import UsageError
 from memcli.records import Memory
@@ -12,8 +15,9 @@ from memcli.service.context import Context
 from memcli.service.lookup import resolve_all
 from memcli.service.reading import recall_memories
 from memcli.store import memories as rows
-from memcli.store.connection import NoStore
+from memcli.store.connection import NoStore, Store
 from memcli.store.memories import Filters
+from memcli.store.rewrite import RewriteResult, rewrite_store
 
 
 @dataclass(frozen=True)
@@ -50,13 +54,33 @@ def select_for_forget(ctx: Context, selector: ForgetSelector) -> list[Memory]:
         return []
 
 
-def forget(ctx: Context, memories: list[Memory]) -> int:
-    """Delete the memories (text, history, postings, vectors); returns how many were deleted."""
+def forget(ctx: Context, memories: list[Memory], erase_now: bool = False) -> int:
+    """Delete the memories (text, history, postings, vectors); returns how many were deleted.
+
+    The deleted bytes stay in the file's free blocks until the next consolidate rewrites
+    it, or at once with `erase_now`."""
     if not memories:
         return 0
-    with ctx.store(write=True) as store, store.transaction() as con:
-        present = rows.ids_present(con, [m.id for m in memories])
-        seqs = [m.seq for m in memories if m.id in present]
-        rows.delete(con, seqs)
-        rows.set_meta(con, "needs_erasure", "1")  # consolidate compacts the file (lifecycle)
+    with ctx.store(write=True) as store:
+        with store.transaction() as con:
+            present = rows.ids_present(con, [m.id for m in memories])
+            seqs = [m.seq for m in memories if m.id in present]
+            rows.delete(con, seqs)
+            rows.set_meta(con, "needs_erasure", "1")
+        if erase_now:
+            erase(store)
         return len(seqs)
+
+
+def erase(
+    store: Store, also: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None
+) -> RewriteResult:
+    """Rewrite the (write-locked) store into a fresh file: what was deleted or edited away
+    is then in no byte of the store or its WAL. `also` changes the copy too."""
+
+    def finish(con: duckdb.DuckDBPyConnection, schema: str) -> None:
+        con.execute(f"UPDATE {schema}.main.meta SET value = '0' WHERE key = 'needs_erasure'")
+        if also is not None:
+            also(con, schema)
+
+    return rewrite_store(store, finish=finish)

@@ -10,6 +10,7 @@ import duckdb
 from memcli.errors import UsageError
 from memcli.records import Memory
 from memcli.service.context import Context
+from memcli.service.history import reopen
 from memcli.service.ingest import embed_prepared, insert_memory, prepare, unused_id, write_index
 from memcli.service.lookup import resolve, resolve_all
 from memcli.store import memories as rows
@@ -158,6 +159,7 @@ def edit(
             rows.update_text(con, memory.seq, prepared.text, prepared.hash, prepared.doc_len, now)
             write_index(con, memory.seq, prepared, vectors, embedder.name if embedder else None)
             rows.add_event(con, memory.id, now, "edited")
+            rows.set_meta(con, "needs_erasure", "1")  # the old text is still in free blocks
         updated = rows.get(con, memory.id)
         assert updated is not None
         return updated
@@ -182,11 +184,15 @@ def set_flag(ctx: Context, refs: list[str], field: str, value: object, event: st
     with ctx.store(write=True) as store, store.transaction() as con:
         changed = []
         for memory in resolve_all(con, refs):
-            extra: dict[str, object] = {}
-            if field == "state" and value == "active" and memory.superseded_by:
-                extra["superseded_by"] = None  # restoring undoes a supersession
-            if getattr(memory, field) != value or extra:
-                rows.update_fields(con, memory.seq, now, **{field: value}, **extra)
-                rows.add_event(con, memory.id, now, event)
-            changed.append(replace(memory, **{field: value}, **extra))  # type: ignore[arg-type]
+            if getattr(memory, field) == value:
+                changed.append(memory)
+                continue
+            if field == "state" and value == "active":
+                reopen(con, memory, now)  # undoes a merge, a supersession or decay
+            else:
+                rows.update_fields(con, memory.seq, now, **{field: value})
+            rows.add_event(con, memory.id, now, event)
+            updated = rows.get(con, memory.id)
+            assert updated is not None
+            changed.append(updated)
         return changed

@@ -85,11 +85,11 @@ def duplicate_groups(con: duckdb.DuckDBPyConnection) -> list[list[int]]:
 def changed_seqs(
     con: duckdb.DuckDBPyConnection, after_seq: int, since: datetime | None
 ) -> list[int]:
-    """Active memories added after `after_seq`, or changed at or after `since`."""
+    """Active memories added after `after_seq`, or changed after `since`."""
     condition = "seq > ?"
     params: list[Any] = [after_seq]
     if since is not None:
-        condition += " OR updated_at >= ?"
+        condition += " OR updated_at > ?"
         params.append(to_db(since))
     rows = con.execute(
         f"SELECT seq FROM memories WHERE state = 'active' AND ({condition}) ORDER BY seq", params

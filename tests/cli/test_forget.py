@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.cli.helpers import (
     add,
     add_fillers,
@@ -58,19 +56,27 @@ def test_forget_by_id_removes_everything(cli, store_path) -> None:
     assert count(store_path, "SELECT count(*) FROM memories WHERE text LIKE '%tangerine%'") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not built yet: physical erasure (forget --now, consolidate's compaction) comes "
-    "with the lifecycle issue; until then the text stays in the file's free blocks",
-)
+def _file_bytes(store_path) -> bytes:
+    wal = store_path.with_name(store_path.name + ".wal")
+    return b"".join(p.read_bytes() for p in (store_path, wal) if p.exists())
+
+
 def test_forget_now_erases_the_text_from_the_file(cli, store_path) -> None:
     add_fillers(cli)
     gone = add(cli, "my secret is xylophone-tangerine-42")
+    kept = add(cli, "the spare key is under the blue flowerpot")
+    # A plain forget deletes the row; the bytes stay in free blocks (the test can see them,
+    # so their absence below means something).
+    other = add(cli, "my other secret is marmalade-quokka-7")
+    assert cli("forget", other, "-y").code == 0
+    assert b"quokka" in _file_bytes(store_path)
+
     result = cli("forget", gone, "-y", "--now")
     assert result.code == 0, result
-    wal = store_path.with_name(store_path.name + ".wal")
-    for path in (store_path, wal):
-        assert not path.exists() or b"tangerine" not in path.read_bytes(), path
+    data = _file_bytes(store_path)
+    assert b"tangerine" not in data and b"quokka" not in data
+    assert b"flowerpot" in data
+    assert kept in by_id(cli)
 
 
 def test_forgotten_memory_is_not_recalled(cli) -> None:
@@ -202,4 +208,5 @@ def test_forget_json_and_quiet_output(cli) -> None:
     assert cli("--json", "forget", second, "-y").json() == {
         "forgotten": [second],
         "dry_run": False,
+        "erased": False,
     }

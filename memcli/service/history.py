@@ -1,0 +1,84 @@
+"""A memory's history, and `restore` as the undo of whatever archived it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from memcli.records import Event, Memory
+from memcli.service.context import Context
+from memcli.service.lookup import resolve
+from memcli.store import consolidation as runs
+from memcli.store import memories as rows
+
+
+@dataclass(frozen=True)
+class History:
+    memory: Memory
+    events: list[Event]
+    merged_into: str | None  # archived by a merge into this memory
+    superseded_by: str | None  # archived because this newer memory replaced it
+    absorbed: list[str]  # memories merged into this one
+
+
+def history(ctx: Context, ref: str) -> History:
+    """Read-only: looking at the history is not a reinforcement."""
+    with ctx.store(write=False) as store:
+        con = store.con
+        memory = resolve(con, ref)
+        merge = runs.merge_of(con, memory.id) if memory.superseded_by else None
+        absorbed = [
+            str(r[0])
+            for r in con.execute(
+                "SELECT merged_id FROM merges WHERE keeper_id = ? ORDER BY merged_at",
+                [memory.id],
+            ).fetchall()
+        ]
+        return History(
+            memory=memory,
+            events=rows.events(con, memory.id),
+            merged_into=merge.keeper_id if merge else None,
+            superseded_by=None if merge else memory.superseded_by,
+            absorbed=absorbed,
+        )
+
+
+def reopen(con: duckdb.DuckDBPyConnection, memory: Memory, now: datetime) -> None:
+    """Make an archived memory active again, undoing what archived it.
+
+    A merge is undone on the keeper too (the tags and counts it brought are taken back, the
+    keeper's importance and pin put back), and the pair is kept apart so the next
+    consolidation does not merge or supersede it again. Decay's clock restarts now, or
+    the next run would archive it again at once."""
+    link = memory.superseded_by
+    if link is not None:
+        merge = runs.merge_of(con, memory.id)
+        keeper = rows.get(con, link)
+        if merge is not None and keeper is not None:
+            tags = [t for t in keeper.tags if t not in merge.added_tags]
+            con.execute(
+                "UPDATE memories SET tags = ?::VARCHAR[], "
+                "reinforcements = greatest(reinforcements - ?, 0), importance = ?, "
+                "pinned = ?, updated_at = ? WHERE seq = ?",
+                [
+                    tags,
+                    merge.added_reinforcements,
+                    merge.keeper_importance,
+                    merge.keeper_pinned,
+                    rows.to_db(now),
+                    keeper.seq,
+                ],
+            )
+            rows.add_event(con, keeper.id, now, "unmerged", f"from={memory.id}")
+        elif keeper is not None:
+            rows.add_event(con, keeper.id, now, "supersession undone", f"old={memory.id}")
+        if merge is not None:
+            runs.drop_merge(con, memory.id)
+        runs.keep_apart(con, memory.id, link)
+    con.execute(
+        "UPDATE memories SET state = 'active', superseded_by = NULL, reinforced_at = ?, "
+        "updated_at = ? WHERE seq = ?",
+        [rows.to_db(now), rows.to_db(now), memory.seq],
+    )
