@@ -109,7 +109,16 @@ def root(
 
 def _register() -> None:
     # Command modules register themselves on `app` when imported, in --help's order.
-    for module in ("memories", "recall", "forget", "lifecycle", "schedule", "transfer", "admin"):
+    for module in (
+        "memories",
+        "recall",
+        "forget",
+        "lifecycle",
+        "schedule",
+        "transfer",
+        "admin",
+        "tui",
+    ):
         importlib.import_module(f"memcli.cli.{module}")
 
 

@@ -1,0 +1,1 @@
+"""`memcli tui`: the Textual terminal browser (imported only by the tui command)."""

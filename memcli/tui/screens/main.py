@@ -1,0 +1,402 @@
+"""The one main screen: search input, status line, result list beside the detail pane.
+
+Typing never waits for the store: every search, preview and change runs in a thread worker
+(memcli.tui.backend does the blocking calls) and reports back with a typed message. Searches
+are exclusive (a keystroke cancels the search before it) and numbered, so a late answer to
+an old query is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList
+from textual.worker import get_current_worker
+
+from memcli.errors import MemcliError
+from memcli.records import Memory
+from memcli.search.recall import MODES
+from memcli.tui.backend import Browser, ModelState
+from memcli.tui.bindings import MAIN_SCREEN, bindings
+from memcli.tui.messages import ActionDone, ActionFailed, DetailLoaded, ModelLoaded, SearchDone
+from memcli.tui.screens.confirm import ConfirmScreen
+from memcli.tui.screens.help import HelpScreen
+from memcli.tui.screens.memory_form import Draft, MemoryForm
+from memcli.tui.screens.tag_prompt import TagPrompt
+from memcli.tui.settings import TuiSettings
+from memcli.tui.widgets.detail_pane import DetailPane
+from memcli.tui.widgets.result_list import ResultList, first_line
+from memcli.tui.widgets.search_input import SearchInput
+from memcli.tui.widgets.status_line import StatusLine
+
+T = TypeVar("T")
+Outcome = tuple[str, str | None]  # (what to say, which memory the cursor goes to)
+NEEDS_MEMORY = {"open", "edit", "tag", "pin", "archive", "forget", "copy"}
+PREVIEW_DELAY = 0.05  # seconds the cursor rests on a row before its history is read
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = bindings(*MAIN_SCREEN)
+
+    def __init__(self, browser: Browser, settings: TuiSettings, pick: bool) -> None:
+        super().__init__()
+        self.browser = browser
+        self.settings = settings
+        self.pick = pick
+        self.mode = "hybrid"
+        self.archived = False
+        self.generation = 0
+        self._select_after: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield SearchInput(placeholder="search memories (empty: the most recent)", id="search")
+        yield StatusLine(id="status")
+        with Horizontal(id="panes"):
+            yield ResultList(id="results")
+            yield DetailPane(id="detail")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).focus()
+        self.status.model = self.browser.model_state
+        self.status.problem = self.browser.model_problem
+        self.search(delay=0)
+        if self.browser.model_state == ModelState.LOADING:
+            self.load_model()
+
+    # Shortcuts to the widgets.
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    @property
+    def results(self) -> ResultList:
+        return self.query_one("#results", ResultList)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one("#detail", DetailPane)
+
+    @property
+    def query_text(self) -> str:
+        return self.query_one("#search", Input).value
+
+    # Searching.
+
+    @on(Input.Changed, "#search")
+    def query_changed(self) -> None:
+        self.search(delay=self.settings.debounce_ms / 1000)
+
+    def search(self, delay: float, select_id: str | None = None) -> None:
+        """Start search number `generation` (which cancels the one running)."""
+        self.generation += 1
+        self._select_after = select_id
+        self.status.busy = True
+        self.run_search(self.generation, self.query_text, self.mode, self.archived, delay)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def run_search(
+        self, generation: int, query: str, mode: str, archived: bool, delay: float
+    ) -> None:
+        worker = get_current_worker()
+        if delay:
+            time.sleep(delay)  # debounce: the next keystroke cancels this worker meanwhile
+        if worker.is_cancelled:
+            return
+        result = self._guard(lambda: self.browser.search(query, mode, archived))
+        if result is not None and not worker.is_cancelled:
+            self.post_message(SearchDone(generation, result))
+
+    def on_search_done(self, message: SearchDone) -> None:
+        if message.generation != self.generation:
+            return  # an answer to a query the user has since changed
+        result = message.result
+        recent = not result.query.strip()
+        self.status.busy = False
+        self.status.count = len(result.rows)
+        self.status.recent = recent
+        self.status.ran = result.mode
+        self.results.show_rows(result.rows, self.browser.now(), self._select_after)
+        if not result.rows:
+            self.detail.show_nothing(
+                "No memories yet: add one with the add key (see the footer)."
+                if recent
+                else "Nothing relevant. Try other words, another mode, or archived memories."
+            )
+        self.refresh_bindings()
+
+    # The model.
+
+    @work(thread=True, group="model", exit_on_error=False)
+    def load_model(self) -> None:
+        state = self._guard(self.browser.load_model)
+        self.post_message(ModelLoaded(state or self.browser.model_state))
+
+    def on_model_loaded(self, message: ModelLoaded) -> None:
+        self.status.model = message.state
+        self.status.problem = self.browser.model_problem
+        if message.state == ModelState.READY and self.query_text.strip() and self.mode != "keyword":
+            self.search(delay=0, select_id=self._current_id())
+
+    # The detail pane.
+
+    @on(OptionList.OptionHighlighted, "#results")
+    def row_highlighted(self) -> None:
+        row = self.results.current
+        if row is None:
+            return
+        self.detail.show_memory(row.memory, self.browser.now(), row.strength, row.score, None)
+        self.preview(row.memory.id)
+        self.refresh_bindings()
+
+    @on(OptionList.OptionSelected, "#results")
+    def row_clicked(self) -> None:
+        self.action_open()
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def preview(self, memory_id: str) -> None:
+        worker = get_current_worker()
+        time.sleep(PREVIEW_DELAY)
+        if worker.is_cancelled:
+            return
+        shown = self._guard(lambda: self.browser.peek(memory_id))
+        if shown is not None and not worker.is_cancelled:
+            self.post_message(DetailLoaded(shown, opened=False))
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def open_memory(self, memory_id: str) -> None:
+        shown = self._guard(lambda: self.browser.open(memory_id))
+        if shown is not None:
+            self.post_message(DetailLoaded(shown, opened=True))
+
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        row = self.results.current
+        memory = message.shown.memory
+        if row is None or row.memory.id != memory.id:
+            return  # the cursor moved on
+        strength = self.browser.strength(memory)
+        now = self.browser.now()
+        self.detail.show_memory(memory, now, strength, row.score, message.shown.events)
+        if message.opened:
+            self.detail.focus()
+
+    # Changes: each runs in a worker, then the search runs again to show the store as it is.
+
+    @work(thread=True, group="action", exit_on_error=False)
+    def apply_change(self, change: Callable[[], Outcome]) -> None:
+        """`change` returns what to say and which memory the cursor should be on after."""
+        outcome = self._guard(change)
+        if outcome is not None:
+            self.post_message(ActionDone(*outcome))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.notify(message.note, timeout=4)
+        self.search(delay=0, select_id=message.select_id)
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self.status.busy = False
+        text = message.message + (f"\n{message.hint}" if message.hint else "")
+        self.notify(text, title="memcli", severity="error", timeout=8, markup=False)
+
+    def _guard(self, call: Callable[[], T]) -> T | None:
+        """Run `call` in a worker; its errors become a notification, never a traceback."""
+        try:
+            return call()
+        except MemcliError as exc:
+            self.post_message(ActionFailed(exc.message, exc.hint))
+        except Exception as exc:
+            if os.environ.get("MEMCLI_DEBUG"):
+                raise
+            self.post_message(
+                ActionFailed(
+                    f"unexpected {type(exc).__name__}: {str(exc).strip()[:300]}",
+                    "this is a bug; MEMCLI_DEBUG=1 shows the traceback",
+                )
+            )
+        return None
+
+    def _current_id(self) -> str | None:
+        row = self.results.current
+        return row.memory.id if row else None
+
+    def _current_memory(self) -> Memory | None:
+        """The highlighted memory, as fresh as the detail pane has it."""
+        row = self.results.current
+        if row is None:
+            return None
+        shown = self.detail.memory
+        return shown if shown is not None and shown.id == row.memory.id else row.memory
+
+    def _neighbour_id(self) -> str | None:
+        """The row the cursor should land on when the current one leaves the list."""
+        rows, index = self.results.rows, self.results.highlighted
+        if index is None or len(rows) < 2:
+            return None
+        return rows[index + 1 if index + 1 < len(rows) else index - 1].memory.id
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in NEEDS_MEMORY and self.results.current is None:
+            return None  # shown greyed out in the footer
+        return True
+
+    # Key actions.
+
+    def action_open(self) -> None:
+        memory = self._current_memory()
+        if memory is None:
+            return
+        if self.pick:
+            self.app.exit(memory)
+        else:
+            self.open_memory(memory.id)
+
+    def action_back(self) -> None:
+        if self.focused is self.detail:
+            self.query_one("#search", Input).focus()
+        else:
+            self.app.exit(None)
+
+    def action_cursor_down(self) -> None:
+        self.results.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.results.action_cursor_up()
+
+    def action_page_down(self) -> None:
+        self.results.action_page_down()  # type: ignore[no-untyped-call]
+
+    def action_page_up(self) -> None:
+        self.results.action_page_up()  # type: ignore[no-untyped-call]
+
+    def action_cycle_mode(self) -> None:
+        self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]
+        self.status.mode = self.mode
+        self.search(delay=0, select_id=self._current_id())
+
+    def action_toggle_archived(self) -> None:
+        self.archived = not self.archived
+        self.status.archived = self.archived
+        self.search(delay=0, select_id=self._current_id())
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.settings))
+
+    def action_copy(self) -> None:
+        memory = self._current_memory()
+        if memory is not None:
+            self.app.copy_to_clipboard(memory.text)
+            self.notify(
+                f"Copied the text of {memory.id} (if your terminal allows OSC 52 clipboard access)",
+                timeout=4,
+            )
+
+    def action_add(self) -> None:
+        def added(draft: Draft | None) -> None:
+            if draft is not None:
+                self.apply_change(lambda: self._add(draft))
+
+        self.app.push_screen(MemoryForm("Add a memory", self._max_bytes), added)
+
+    def _add(self, draft: Draft) -> Outcome:
+        result = self.browser.add(draft.text, draft.tags, draft.importance)
+        memory_id = result.memory.id
+        if result.status == "reinforced":
+            return f"Already stored as {memory_id}: reinforced it, no copy added", memory_id
+        return f"Added {memory_id}", memory_id
+
+    @property
+    def _max_bytes(self) -> int:
+        return self.browser.ctx.settings.max_text_bytes
+
+    def action_edit(self) -> None:
+        memory = self._current_memory()
+        if memory is None:
+            return
+
+        def save(draft: Draft) -> Outcome:
+            edited = self.browser.edit(memory, draft.text, draft.tags, draft.importance)
+            return f"Saved {edited.id}", edited.id
+
+        def edited(draft: Draft | None) -> None:
+            if draft is not None:
+                self.apply_change(lambda: save(draft))
+
+        draft = Draft(memory.text, memory.tags, memory.importance)
+        form = MemoryForm(f"Edit {memory.id}", self._max_bytes, draft)
+        self.app.push_screen(form, edited)
+
+    def action_tag(self) -> None:
+        memory = self._current_memory()
+        if memory is None:
+            return
+
+        def tagged(tags: list[str] | None) -> None:
+            if tags is not None:
+                self.apply_change(lambda: _tags_note(self.browser.set_tags(memory, tags)))
+
+        self.app.push_screen(TagPrompt(memory.id, memory.tags), tagged)
+
+    def action_pin(self) -> None:
+        memory = self._current_memory()
+        if memory is not None:
+            self.apply_change(lambda: _pin_note(self.browser.toggle_pin(memory)))
+
+    def action_archive(self) -> None:
+        memory = self._current_memory()
+        if memory is None:
+            return
+        showing_archived = self.archived
+        select_id = memory.id if showing_archived or memory.state != "active" else None
+        neighbour = select_id or self._neighbour_id()
+
+        def change() -> Outcome:
+            changed = self.browser.toggle_archive(memory)
+            return _archive_note(changed, showing_archived), neighbour
+
+        self.apply_change(change)
+
+    def action_forget(self) -> None:
+        memory = self._current_memory()
+        if memory is None:
+            return
+        neighbour = self._neighbour_id()
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.apply_change(
+                    lambda: (_forget_note(memory, self.browser.forget(memory)), neighbour)
+                )
+
+        question = (
+            f"{memory.id}: {first_line(memory.text)[:70]}\n\n"
+            "It is deleted for good: its text, history, index entries and vector."
+        )
+        self.app.push_screen(ConfirmScreen("Forget this memory?", question, "Forget"), confirmed)
+
+
+def _tags_note(memory: Memory) -> Outcome:
+    tags = " ".join(f"#{t}" for t in memory.tags) or "none"
+    return f"Tags of {memory.id}: {tags}", memory.id
+
+
+def _pin_note(memory: Memory) -> Outcome:
+    return f"{'Pinned' if memory.pinned else 'Unpinned'} {memory.id}", memory.id
+
+
+def _archive_note(memory: Memory, showing_archived: bool) -> str:
+    if memory.state == "active":
+        return f"Restored {memory.id}"
+    hidden = "" if showing_archived else " (hidden while archived memories are off)"
+    return f"Archived {memory.id}{hidden}"
+
+
+def _forget_note(memory: Memory, count: int) -> str:
+    return f"Forgot {memory.id}" if count else f"{memory.id} was already gone"

@@ -1,0 +1,133 @@
+"""Searching as you type: results, the detail pane, modes, archived memories, stale answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from memcli.tui.messages import SearchDone
+from tests.tui.helpers import (
+    SIZE,
+    main_screen,
+    make_app,
+    run_async,
+    set_query,
+    settle,
+    shown_ids,
+    type_query,
+)
+
+
+@run_async
+async def test_empty_query_lists_recent_active_memories(store: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        ids = shown_ids(app)
+        assert ids[:3] == ["milk0007", "dentist2", "stagdb01"]
+        assert "oldvpn66" not in ids and len(ids) == 9
+        screen = main_screen(app)
+        assert screen.status.recent and screen.status.count == 9
+        assert screen.detail.memory is not None and screen.detail.memory.id == "milk0007"
+
+
+@run_async
+async def test_typing_a_query_shows_the_best_match_first_with_its_detail(store: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await type_query(pilot, "staging port")
+        assert shown_ids(app)[0] == "stagdb01"
+        detail = main_screen(app).detail
+        assert detail.memory is not None and detail.memory.id == "stagdb01"
+        assert detail.events is not None and [e.kind for e in detail.events]
+
+
+@run_async
+async def test_mode_key_cycles_hybrid_keyword_semantic(store: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # "automobile" is not in any memory; the tiny model makes it a synonym of "car".
+        await set_query(pilot, "automobile")
+        screen = main_screen(app)
+        assert screen.status.mode == "hybrid" and shown_ids(app)[:1] == ["carserv5"]
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert screen.status.mode == "keyword" and screen.status.ran == "keyword"
+        assert shown_ids(app) == []
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert screen.status.mode == "semantic" and screen.status.ran == "semantic"
+        assert shown_ids(app)[:1] == ["carserv5"]
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert screen.status.mode == "hybrid"
+        assert "hybrid" in str(screen.status.render())
+
+
+@run_async
+async def test_archived_key_shows_archived_memories_too(store: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await set_query(pilot, "vpn server address")
+        assert "oldvpn66" not in shown_ids(app)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        screen = main_screen(app)
+        assert screen.status.archived and "active + archived" in str(screen.status.render())
+        assert shown_ids(app)[0] == "oldvpn66"
+        await set_query(pilot, "")
+        assert len(shown_ids(app)) == 10  # the recent list includes it as well
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert len(shown_ids(app)) == 9
+
+
+@run_async
+async def test_answers_to_an_older_query_are_dropped(store: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await set_query(pilot, "dentist")
+        screen = main_screen(app)
+        stale = screen.browser.search("wifi password", "hybrid", archived=False)
+        screen.post_message(SearchDone(screen.generation - 1, stale))
+        await settle(pilot)
+        assert shown_ids(app)[0] == "dentist2"
+        screen.post_message(SearchDone(screen.generation, stale))
+        await settle(pilot)
+        assert shown_ids(app)[0] == "wifipass"
+
+
+@run_async
+async def test_typing_fast_shows_the_last_query_only(store: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        started = screen.generation
+        await pilot.press(*"wifi")
+        await pilot.press("backspace", "backspace", "backspace", "backspace")
+        await type_query(pilot, "dentist")
+        assert screen.generation == started + 15  # one search per keystroke...
+        assert shown_ids(app)[0] == "dentist2"  # ...and only the last one's answer shown
+        assert screen.status.count == len(shown_ids(app)) and not screen.status.busy
+
+
+@run_async
+async def test_another_process_can_write_while_the_tui_is_open(
+    store: Path, memcli_proc: Any
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await set_query(pilot, "dentist")
+        # MEMCLI_LOCK_TIMEOUT=0: the add fails at once if the TUI holds the store.
+        added = memcli_proc(
+            "add", "the kayak is stored in the garage", env={"MEMCLI_LOCK_TIMEOUT": "0"}
+        )
+        assert added.code == 0, added
+        await set_query(pilot, "kayak")
+        assert shown_ids(app)[0] == added.stdout.strip()
