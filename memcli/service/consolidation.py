@@ -84,6 +84,7 @@ class _Snapshot:
     needs_erasure: bool
     free_share: float
     free_bytes: int
+    missing_vectors: int
 
 
 def consolidate(
@@ -99,13 +100,18 @@ def consolidate(
     now = as_of or ctx.now()
     report = Report(as_of=now.isoformat(), dry_run=dry_run)
     try:
-        snapshot = _read_snapshot(ctx)
+        snapshot, plan, involved = _survey(ctx, now, progress)
+        if snapshot.missing_vectors and not dry_run and _backfill(ctx, report, progress):
+            snapshot, plan, involved = _survey(ctx, now, progress)  # with the new vectors
     except NoStore:
         report.notices.append("there is no store yet: nothing to consolidate")
         return report, Plan(), {}
+    if ctx.model_error is not None:
+        report.notices.append(
+            f"near duplicates not compared, vectors not backfilled: {ctx.model_error.message}"
+        )
     report.compared = len(snapshot.changed)
-    _backfill(ctx, report, dry_run, progress)
-    plan, involved = _plan(ctx, snapshot, now, progress)
+    report.backfill_pending = snapshot.missing_vectors if dry_run else 0
     report.erase = snapshot.needs_erasure
     report.compact = (
         snapshot.free_share >= _COMPACT_FREE_SHARE
@@ -127,61 +133,15 @@ def consolidate(
     return report, plan, involved
 
 
-def _read_snapshot(ctx: Context) -> _Snapshot:
-    with ctx.store(write=False) as store:
-        con = store.con
-        last = runs.last_run(con)
-        last_seq = last.last_seq if last else 0
-        changed = runs.changed_seqs(con, last_seq, last.as_of if last else None)
-        size = con.execute(
-            "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size() "
-            "WHERE database_name = current_database()"
-        ).fetchone()
-        block, total, free = (int(v) for v in size) if size else (0, 0, 0)
-        return _Snapshot(
-            last_seq=last_seq,
-            top_seq=runs.max_seq(con),
-            changed=changed,
-            duplicate_groups=runs.duplicate_groups(con),
-            fading=runs.fading_candidates(con),
-            kept_apart=runs.kept_apart_pairs(con),
-            needs_erasure=rows.get_meta(con, "needs_erasure") == "1",
-            free_share=free / total if total else 0.0,
-            free_bytes=free * block,
-        )
-
-
-def _backfill(ctx: Context, report: Report, dry_run: bool, progress: Progress | None) -> None:
-    """Embed memories stored without a vector (the model was missing when they were added)."""
-    embedder = ctx.embedder()
-    if embedder is None:
-        assert ctx.model_error is not None
-        report.notices.append(
-            f"vectors not backfilled and near duplicates not compared: {ctx.model_error.message}"
-        )
-        return
-    with ctx.store(write=False) as store:
-        missing = len(index.seqs_without_vectors(store.con, embedder.name))
-    if not missing:
-        return
-    if dry_run:
-        report.backfill_pending = missing
-        return
-    step = None if progress is None else (lambda d, t: progress("embedding", d, t))
-    try:
-        report.backfilled = reindex(ctx, missing_only=True, progress=step).embedded
-    except ModelUnavailable as exc:
-        report.notices.append(f"vectors not backfilled: {exc.message}")
-
-
-def _plan(
-    ctx: Context, snapshot: _Snapshot, now: datetime, progress: Progress | None
-) -> tuple[Plan, dict[int, Memory]]:
-    plan = Plan()
-    pairs: list[tuple[int, int, float]] = []
+def _survey(
+    ctx: Context, now: datetime, progress: Progress | None
+) -> tuple[_Snapshot, Plan, dict[int, Memory]]:
+    """Read what the run needs and plan it, in one short read-only open of the store."""
     embedder = ctx.embedder()
     with ctx.store(write=False) as store:
         con = store.con
+        snapshot = _snapshot(con, embedder.name if embedder else None)
+        pairs: list[tuple[int, int, float]] = []
         if embedder is not None and snapshot.changed:
             row_seqs, matrix = index.exact_vectors(con, embedder.name, embedder.dim)
             keep = np.isin(row_seqs, runs.active_seqs(con))
@@ -193,6 +153,7 @@ def _plan(
         wanted = {s for group in snapshot.duplicate_groups for s in group}
         wanted |= {s for a, b, _ in pairs for s in (a, b)}
         memories = rows.get_by_seqs(con, sorted(wanted))
+    plan = Plan()
     plan_duplicates(
         ([memories[s] for s in group] for group in snapshot.duplicate_groups),
         snapshot.kept_apart,
@@ -200,7 +161,40 @@ def _plan(
     )
     plan_pairs(((memories[a], memories[b], c) for a, b, c in pairs), snapshot.kept_apart, plan)
     plan_fading(snapshot.fading, now, plan)
-    return plan, memories
+    return snapshot, plan, memories
+
+
+def _snapshot(con: duckdb.DuckDBPyConnection, model: str | None) -> _Snapshot:
+    last = runs.last_run(con)
+    last_seq = last.last_seq if last else 0
+    size = con.execute(
+        "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size() "
+        "WHERE database_name = current_database()"
+    ).fetchone()
+    block, total, free = (int(v) for v in size) if size else (0, 0, 0)
+    return _Snapshot(
+        last_seq=last_seq,
+        top_seq=runs.max_seq(con),
+        changed=runs.changed_seqs(con, last_seq, last.as_of if last else None),
+        duplicate_groups=runs.duplicate_groups(con),
+        fading=runs.fading_candidates(con),
+        kept_apart=runs.kept_apart_pairs(con),
+        needs_erasure=rows.get_meta(con, "needs_erasure") == "1",
+        free_share=free / total if total else 0.0,
+        free_bytes=free * block,
+        missing_vectors=len(index.seqs_without_vectors(con, model)) if model else 0,
+    )
+
+
+def _backfill(ctx: Context, report: Report, progress: Progress | None) -> bool:
+    """Embed memories stored without a vector (the model was missing when they were added)."""
+    step = None if progress is None else (lambda d, t: progress("embedding", d, t))
+    try:
+        report.backfilled = reindex(ctx, missing_only=True, progress=step).embedded
+    except ModelUnavailable as exc:
+        report.notices.append(f"vectors not backfilled: {exc.message}")
+        return False
+    return True
 
 
 def _describe(plan: Plan, report: Report) -> None:
