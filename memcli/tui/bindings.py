@@ -61,6 +61,7 @@ SPECS: dict[str, KeySpec] = {
     "cursor_up": KeySpec("cursor_up", "Up", "Previous result.", show=False),
     "page_down": KeySpec("page_down", "Page down", "A page of results down.", show=False),
     "page_up": KeySpec("page_up", "Page up", "A page of results up.", show=False),
+    "close": KeySpec("close", "Close", "Close the help."),
     "form_save": KeySpec("save", "Save", "Save the form.", priority=True),
     "form_cancel": KeySpec("cancel", "Cancel", "Close the form without saving."),
     "confirm_yes": KeySpec("confirm", "Yes", "Confirm."),
@@ -86,6 +87,7 @@ MAIN_SCREEN = (
     "page_up",
 )
 APP = ("quit",)
+HELP = ("close", "help")
 FORM = ("form_save", "form_cancel")
 CONFIRM = ("confirm_yes", "confirm_no")
 

@@ -41,6 +41,7 @@ DEFAULT_KEYS: dict[str, str] = {
     "cursor_up": "up",
     "page_down": "pagedown",
     "page_up": "pageup",
+    "close": "escape",
     "form_save": "ctrl+s",
     "form_cancel": "escape",
     "confirm_yes": "y",
@@ -122,7 +123,8 @@ def _keys(raw: object, path: object) -> dict[str, str]:
 # Bindings that are active at the same time (the main screen's); a key may be reused across
 # groups, e.g. escape both leaves a form and quits the main screen.
 _GROUPS = (
-    tuple(k for k in DEFAULT_KEYS if not k.startswith(("form_", "confirm_"))),
+    tuple(k for k in DEFAULT_KEYS if not k.startswith(("form_", "confirm_", "close"))),
+    ("close", "help"),
     ("form_save", "form_cancel"),
     ("confirm_yes", "confirm_no"),
 )

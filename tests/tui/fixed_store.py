@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from memcli.config import load_settings
 from memcli.service.context import Context
 from memcli.service.transfer import import_memories
+from memcli.timeparse import parse_iso_utc
 
 NOW = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)
 
@@ -84,6 +85,10 @@ def frozen_context() -> Context:
 
 
 def import_fixed_store() -> None:
-    lines = [json.dumps(m).encode() for m in MEMORIES]
-    report = import_memories(frozen_context(), lines, skip_bad=False)
-    assert report.imported == len(MEMORIES)
+    """Each memory imported at the moment it was created, as if added then: strengths and
+    histories differ from memory to memory, as in a store used for a while."""
+    for memory in MEMORIES:
+        created = parse_iso_utc(str(memory["created_at"]))
+        context = Context(load_settings(), clock=lambda created=created: created)
+        report = import_memories(context, [json.dumps(memory).encode()], skip_bad=False)
+        assert report.imported == 1

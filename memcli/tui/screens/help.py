@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
-from memcli.tui.bindings import APP, MAIN_SCREEN, SPECS, bindings
+from memcli.tui.bindings import APP, HELP, MAIN_SCREEN, SPECS, bindings
 from memcli.tui.settings import TuiSettings
 
 ABOUT = (
@@ -42,7 +42,7 @@ def key_table(keys: TuiSettings, show_key: Callable[[Binding], str]) -> Table:
 class HelpScreen(ModalScreen[None]):
     """Closed by Escape or the help key."""
 
-    BINDINGS = bindings("form_cancel", "help")
+    BINDINGS = bindings(*HELP)
 
     def __init__(self, keys: TuiSettings) -> None:
         super().__init__()
@@ -55,7 +55,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(key_table(self._keys, self.app.get_key_display), id="keys")
         yield Footer(compact=True)
 
-    def action_cancel(self) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)
 
     def action_help(self) -> None:

@@ -36,7 +36,8 @@ def detail_view(
     fields.add_row("pinned", "yes" if memory.pinned else "no")
     fields.add_row("state", memory.state)
     fields.add_row("source", memory.source)
-    fields.add_row("strength", f"{strength:.2f} (reinforced {memory.reinforcements} times)")
+    times = "once" if memory.reinforcements == 1 else f"{memory.reinforcements} times"
+    fields.add_row("strength", f"{strength:.2f} (reinforced {times})")
     if memory.superseded_by:
         fields.add_row("superseded by", memory.superseded_by)
     if score is not None:
