@@ -35,7 +35,13 @@ def memcli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model_dir:
         f'pooling = "mean"\ndim = {TINY_DIM}\n'
     )
     monkeypatch.setenv("MEMCLI_HOME", str(home))
-    for name in ("MEMCLI_MODEL", "MEMCLI_MODEL_PATH", "MEMCLI_DEBUG", "MEMCLI_LOCK_TIMEOUT"):
+    for name in (
+        "MEMCLI_MODEL",
+        "MEMCLI_MODEL_PATH",
+        "MEMCLI_DEBUG",
+        "MEMCLI_LOCK_TIMEOUT",
+        "MEMCLI_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     return home

@@ -13,23 +13,45 @@ from memcli.cli.output import Output
 from memcli.cli.state import GlobalOptions, start
 from memcli.cli.transfer import progress_bar
 from memcli.errors import UsageError
-from memcli.service import maintenance
+from memcli.service import maintenance, privacy
 
 SHELLS = ("bash", "zsh", "fish")
 
 
 @app.command()
-def init(ctx: typer.Context, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
+def init(
+    ctx: typer.Context,
+    encrypt: Annotated[
+        bool,
+        typer.Option(
+            "--encrypt",
+            help="Encrypt the new store; its key goes to the OS keyring (or comes from "
+            "MEMCLI_KEY).",
+        ),
+    ] = False,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
     """Create the store (memcli add also creates it on first use)."""
     context, out = start(ctx, json_out, quiet)
-    path = context.settings.db_path
-    existed = path.exists()
-    with context.store(write=True, create=True):
-        pass
+    report = privacy.init_store(context, encrypt=encrypt)
     if out.json:
-        out.data({"store": str(path), "created": not existed})
+        out.data(
+            {
+                "store": str(report.store),
+                "created": report.created,
+                "encrypted": report.encrypted,
+                "key": report.key,
+            }
+        )
+        return
+    kind = "encrypted store" if report.encrypted else "store"
+    if report.created:
+        out.info(f"created the {kind} at {report.store}")
     else:
-        out.info(f"{'store already exists' if existed else 'created the store'} at {path}")
+        out.info(f"the {kind} already exists at {report.store}")
+    if report.key:
+        out.info(f"its key: {report.key}")
 
 
 @app.command()

@@ -117,6 +117,7 @@ def _register() -> None:
         "schedule",
         "transfer",
         "admin",
+        "privacy",
         "tui",
     ):
         importlib.import_module(f"memcli.cli.{module}")

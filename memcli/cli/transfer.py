@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -115,7 +116,10 @@ def export_command(
     target = Path(file)
     tmp = target.with_name(target.name + ".tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as handle:
+        # An export is a backup of private notes: owner-only, like the store.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with open(fd, "w", encoding="utf-8") as handle:
             handle.writelines(lines)
         tmp.replace(target)
     except OSError as exc:

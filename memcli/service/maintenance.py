@@ -6,6 +6,7 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from memcli import __version__
@@ -13,10 +14,13 @@ from memcli.embed import forget_failed_download, model_info
 from memcli.errors import MemcliError, ModelUnavailable
 from memcli.search.fusion import FUSION_VERSION
 from memcli.search.tokenizer import TOKENIZER_VERSION
+from memcli.security import keys
 from memcli.service.context import Context
 from memcli.service.ingest import embed_prepared, prepare, write_index
 from memcli.store import index
 from memcli.store import memories as rows
+from memcli.store.connection import Store
+from memcli.store.encryption import is_encrypted
 from memcli.store.migrations import CURRENT_VERSION
 
 
@@ -93,6 +97,9 @@ def stats(ctx: Context, load_model: bool = True) -> dict[str, Any]:
     report["size_bytes"] = path.stat().st_size + _size(path.with_name(path.name + ".wal"))
     with ctx.store(write=False) as store:
         con = store.con
+        if store.key is not None:
+            report["encryption"] = "on (DuckDB AES-GCM)"
+            report["keyring"] = f"key from {store.key.where(path)}"
         report["schema_version"] = CURRENT_VERSION
         report["memories"] = rows.counts(con)
         report["sources"] = rows.source_counts(con)
@@ -144,19 +151,56 @@ def doctor(ctx: Context) -> DoctorReport:
             None if model.get("available") else (ctx.model_error.hint if ctx.model_error else None),
         )
     )
+    _, keyring_detail = keys.keyring_status()
+    checks.append(Check("keyring", True, keyring_detail))
     if not path.exists():
         checks.append(Check("store", True, f"{path} does not exist yet (memcli add creates it)"))
         return report
-    mode = stat.S_IMODE(path.stat().st_mode)
-    checks.append(
-        Check("permissions", mode & 0o077 == 0, f"{path} is {mode:04o}", f"chmod 600 {path}")
-    )
+    checks.append(_permissions(path))
     try:
         with ctx.store(write=False) as store:
+            checks.append(_encryption(store))
             _store_checks(ctx, store.con, checks)
     except MemcliError as exc:
+        if is_encrypted(path):
+            checks.append(Check("encryption", True, "on (DuckDB AES-GCM)"))
         checks.append(Check("store", False, exc.message, exc.hint))
     return report
+
+
+def _permissions(path: Path) -> Check:
+    """The store and its WAL are owner-only, and nobody else may write in its folder (they
+    could replace the store or plant a WAL). A folder others can only list is reported but
+    accepted: memcli makes its own folders 0700 and leaves a folder the user chose alone."""
+    loose, fixes = [], []
+    for candidate, allowed, fix in (
+        (path, 0o000, "chmod 600"),
+        (_wal(path), 0o000, "chmod 600"),
+        (path.parent, 0o055, "chmod 700"),
+    ):
+        if candidate.exists():
+            mode = stat.S_IMODE(candidate.stat().st_mode)
+            if mode & 0o077 & ~allowed:
+                loose.append(f"{candidate} is {mode:04o}")
+                fixes.append(f"{fix} {candidate}")
+    if loose:
+        return Check("permissions", False, ", ".join(loose), "; ".join(fixes))
+    folder_mode = stat.S_IMODE(path.parent.stat().st_mode)
+    if folder_mode & 0o077:
+        detail = f"{path} is owner-only; its folder is {folder_mode:04o} (others see file names)"
+    else:
+        detail = f"{path} and its folder are owner-only"
+    return Check("permissions", True, detail)
+
+
+def _encryption(store: Store) -> Check:
+    if store.key is None:
+        return Check("encryption", True, "off (memcli encrypt turns it on)")
+    return Check("encryption", True, f"on (DuckDB AES-GCM), key from {store.key.where(store.path)}")
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
 
 
 def _store_checks(ctx: Context, con: Any, checks: list[Check]) -> None:

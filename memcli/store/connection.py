@@ -12,15 +12,18 @@ import os
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
-from memcli.errors import NotAStore, NotFound, StoreBusy, StoreTooNew
+from memcli.errors import MemcliError, NotAStore, NotFound, StoreBusy, StoreTooNew
 from memcli.paths import private_dirs
-from memcli.store import migrations
+from memcli.security import keys
+from memcli.security.keys import StoreKey
+from memcli.store import encryption, migrations
 
 
 def _stop_duckdb_probing_for_pandas() -> None:
@@ -31,6 +34,8 @@ def _stop_duckdb_probing_for_pandas() -> None:
 
 
 _stop_duckdb_probing_for_pandas()
+
+T = TypeVar("T")
 
 _DUCKDB_MAGIC = b"DUCK"
 _MAGIC_OFFSET = 8
@@ -46,10 +51,18 @@ class NoStore(NotFound):
 class Store:
     """An open connection to a memcli store."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, writable: bool) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        writable: bool,
+        key: StoreKey | None = None,
+    ) -> None:
         self.con = con
         self.path = path
         self.writable = writable
+        self.key = key
+        """The key that opened an encrypted store (None: the store is not encrypted)."""
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -65,30 +78,46 @@ class Store:
 
 @contextmanager
 def open_store(
-    path: Path, *, write: bool, create: bool = False, lock_timeout: float = 10.0
+    path: Path,
+    *,
+    write: bool,
+    create: bool = False,
+    lock_timeout: float = 10.0,
+    new_key: StoreKey | None = None,
 ) -> Iterator[Store]:
-    """Open the store at `path`; create it (0600 in a 0700 folder) when `create` is set.
+    """Open the store at `path`; create it (0600 in a 0700 folder) when `create` is set,
+    encrypted with `new_key` when one is given (the file must not exist yet).
 
-    Raises NoStore when it does not exist and `create` is false, NotAStore for a file that
-    is not a memcli store, StoreTooNew for a newer schema, StoreBusy after the retry budget.
+    An encrypted store (its header says so: memcli.store.encryption) is opened with its key
+    from MEMCLI_KEY or the OS keyring (memcli.security.keys). Raises NoStore when it does not
+    exist and `create` is false, NotAStore for a file that is not a memcli store,
+    StoreTooNew for a newer schema, StoreBusy after the retry budget, KeyUnavailable or
+    WrongKey for an encrypted store that cannot be unlocked.
     """
     existed = path.exists()
     if not existed and not create:
         raise NoStore(path)
     if existed:
-        _check_magic(path)
+        if new_key is not None:
+            raise MemcliError(
+                f"a store appeared at {path} meanwhile; nothing was changed",
+                "run the command again",
+            )
+        key = keys.key_for(path) if _check_magic(path) else None
     else:
         private_dirs(path.parent)
+        key = new_key
     with private_files():
-        con = _connect(path, read_only=not write and existed, lock_timeout=lock_timeout)
+        read_only = not write and existed
+        con, key = _connect(path, read_only=read_only, lock_timeout=lock_timeout, key=key)
         try:
             if _needs_writer_to_migrate(con, path, existed, can_write=write or not existed):
                 # A reader found an older schema: migrate once with a writer, then read.
                 con.close()
                 with open_store(path, write=True, lock_timeout=lock_timeout):
                     pass
-                con = _connect(path, read_only=True, lock_timeout=lock_timeout)
-            yield Store(con, path, writable=write or not existed)
+                con, key = _connect(path, read_only=True, lock_timeout=lock_timeout, key=key)
+            yield Store(con, path, writable=write or not existed, key=key)
         finally:
             con.close()
 
@@ -122,19 +151,21 @@ def _needs_writer_to_migrate(
     return False
 
 
-def _check_magic(path: Path) -> None:
+def _check_magic(path: Path) -> bool:
+    """Refuse a file that is not a DuckDB database; True when it is an encrypted one."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(_MAGIC_OFFSET + len(_DUCKDB_MAGIC))
+            head = handle.read(encryption.HEADER_BYTES)
     except OSError as exc:
         raise NotAStore(
             f"cannot read {path}: {exc.strerror}", "check the path and its permissions"
         ) from None
-    if head[_MAGIC_OFFSET:] != _DUCKDB_MAGIC:
+    if head[_MAGIC_OFFSET : _MAGIC_OFFSET + len(_DUCKDB_MAGIC)] != _DUCKDB_MAGIC:
         raise NotAStore(
             f"{path} is not a memcli store (not a DuckDB file); it was left untouched",
             "point --db at a memcli store, or at a new file name",
         )
+    return encryption.header_says_encrypted(head)
 
 
 def _restrict(path: Path) -> None:
@@ -144,8 +175,59 @@ def _restrict(path: Path) -> None:
             os.chmod(candidate, 0o600)
 
 
-def _connect(path: Path, *, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
-    """Connect, retrying with jittered exponential backoff while the file is locked.
+def _connect(
+    path: Path, *, read_only: bool, lock_timeout: float, key: StoreKey | None
+) -> tuple[duckdb.DuckDBPyConnection, StoreKey | None]:
+    """A connection to the store (plain or encrypted) and the key that opened it."""
+    if key is None:
+        con = _retrying(
+            path,
+            lambda: duckdb.connect(
+                str(path), read_only=read_only, config=encryption.CONNECTION_CONFIG
+            ),
+            lock_timeout,
+        )
+        return con, None
+    con = encryption.connection(path, writable=not read_only)
+    try:
+        try:
+            _attach(con, path, key, read_only, lock_timeout)
+        except encryption.WrongKey:
+            if key.origin == keys.ENV_VAR:
+                raise
+            # A key cached by this process (a long-lived TUI) may have been replaced since.
+            fresh = keys.key_for(path, refresh=True)
+            if fresh.secret == key.secret:
+                keys.drop_cached(path)
+                raise
+            key = fresh
+            _attach(con, path, key, read_only, lock_timeout)
+    except BaseException:
+        con.close()
+        raise
+    return con, key
+
+
+def _attach(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    key: StoreKey,
+    read_only: bool,
+    lock_timeout: float,
+) -> None:
+    def attempt() -> None:
+        encryption.attach(con, path, key.secret, read_only=read_only, origin=_origin(key))
+
+    _retrying(path, attempt, lock_timeout)
+
+
+def _origin(key: StoreKey) -> str:
+    return keys.ENV_VAR if key.origin == keys.ENV_VAR else f"the keyring ({key.backend})"
+
+
+def _retrying(path: Path, attempt: Callable[[], T], lock_timeout: float) -> T:
+    """Run `attempt` (a connect or an ATTACH), retrying with jittered exponential backoff
+    while the file is locked.
 
     The last attempt is made at the deadline itself, so a lock released just before the
     budget runs out is still taken."""
@@ -153,7 +235,7 @@ def _connect(path: Path, *, read_only: bool, lock_timeout: float) -> duckdb.Duck
     delay = 0.02
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return attempt()
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise NotAStore(

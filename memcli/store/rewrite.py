@@ -20,9 +20,12 @@ from pathlib import Path
 
 import duckdb
 
+from memcli.store import encryption
 from memcli.store.connection import Store, private_files
 
 _TARGET = "memcli_rewrite"
+
+TableSums = dict[str, tuple[object, ...] | None]
 
 
 class RewriteFailed(RuntimeError):
@@ -42,18 +45,24 @@ def temporary_copies(path: Path) -> list[Path]:
 
 def rewrite_store(
     store: Store,
-    attach_options: str = "",
+    attach_options: str | None = None,
     finish: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None,
 ) -> RewriteResult:
     """Copy the open, write-locked `store` into a new file and put it in the old one's place.
 
-    `attach_options` go into the new file's ATTACH (for example an ENCRYPTION_KEY).
+    `attach_options` go into the new file's ATTACH: None (the default) keeps the store as it
+    is, encrypted with its key when it is encrypted; "" writes a plain copy (decrypt); an
+    ENCRYPTION_KEY option encrypts (encrypt). The new file is reopened with those options
+    and read back in full before the rename, so a copy its key cannot open never replaces
+    the store.
     `finish(con, schema)` may change the verified copy (the database named `schema`) before
     it takes the store's place: a change that must happen if and only if the rewrite does.
     The store's connection must be closed right after: it still points at the replaced file.
     """
     if not store.writable:
         raise ValueError("rewriting needs the write lock")
+    if attach_options is None:
+        attach_options = encryption.attach_options(store.key.secret) if store.key else ""
     con, path = store.con, store.path
     for leftover in temporary_copies(path):
         _remove(leftover)
@@ -71,8 +80,10 @@ def rewrite_store(
                 if finish is not None:
                     finish(con, _TARGET)
                 con.execute(f"CHECKPOINT {_TARGET}")
+                written = _table_sums(con, _TARGET)
             finally:
                 con.execute(f"DETACH {_TARGET}")
+            _read_back(con, fresh, attach_options, written)
         if _wal(fresh).exists():
             raise RewriteFailed(f"the new copy of {path} kept a write-ahead log")
         os.chmod(fresh, 0o600)
@@ -88,19 +99,42 @@ def rewrite_store(
 
 def _verify(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Every table of the copy holds the same rows as the original (counts and a checksum)."""
+    copied = _table_sums(con, _TARGET)
+    for table, sums in _table_sums(con, source).items():
+        if copied.get(table) != sums:
+            raise RewriteFailed(f"the copy of table {table} does not match the original")
+
+
+def _read_back(
+    con: duckdb.DuckDBPyConnection, fresh: Path, attach_options: str, written: TableSums
+) -> None:
+    """Reopen the finished copy read-only, with the options it was written with (its key),
+    and check that every row reads back as written: every block is decrypted and checked."""
+    options = f"{attach_options}, READ_ONLY" if attach_options else "READ_ONLY"
+    try:
+        con.execute(f"ATTACH '{_quoted(fresh)}' AS {_TARGET} ({options})")
+    except duckdb.Error as exc:
+        raise RewriteFailed(f"the new copy does not open: {exc}") from exc
+    try:
+        if _table_sums(con, _TARGET) != written:
+            raise RewriteFailed("the new copy does not read back as it was written")
+    finally:
+        con.execute(f"DETACH {_TARGET}")
+
+
+def _table_sums(con: duckdb.DuckDBPyConnection, database: str) -> TableSums:
+    """(row count, checksum of the rows) of every table of `database`."""
     tables = [
         str(r[0])
         for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY 1",
-            [source.strip('"')],
+            [database.strip('"')],
         ).fetchall()
     ]
-    for table in tables:
-        query = 'SELECT count(*), coalesce(sum(hash(t)), 0) FROM {db}.main."{table}" t'
-        original = con.execute(query.format(db=source, table=table)).fetchone()
-        copied = con.execute(query.format(db=_TARGET, table=table)).fetchone()
-        if original != copied:
-            raise RewriteFailed(f"the copy of table {table} does not match the original")
+    query = 'SELECT count(*), coalesce(sum(hash(t)), 0) FROM {db}.main."{table}" t'
+    return {
+        table: con.execute(query.format(db=database, table=table)).fetchone() for table in tables
+    }
 
 
 def _current_database(con: duckdb.DuckDBPyConnection) -> str:
