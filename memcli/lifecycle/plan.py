@@ -40,6 +40,7 @@ class Fade:
     seq: int
     memory_id: str
     retention: float
+    touched: datetime  # when it was stored or last reinforced, as the plan saw it
 
 
 @dataclass
@@ -123,4 +124,4 @@ def plan_fading(
             continue
         value = memory_retention(importance, reinforcements, False, touched, now)
         if value < ARCHIVE_BELOW:
-            plan.fades.append(Fade(seq, memory_id, value))
+            plan.fades.append(Fade(seq, memory_id, value, touched))

@@ -215,7 +215,9 @@ def _round(value: float | None) -> float | None:
 def _apply(con: duckdb.DuckDBPyConnection, plan: Plan, now: datetime, report: Report) -> None:
     """Apply what is still valid: a memory changed or archived since it was read is left
     for the next run (and dropped from the report)."""
-    current = rows.get_by_seqs(con, sorted(plan.touched() | _new_seqs(plan)))
+    paired = {m.merged.seq for m in plan.merges} | {m.keeper.seq for m in plan.merges}
+    paired |= {s.old.seq for s in plan.supersessions} | {s.new.seq for s in plan.supersessions}
+    current = rows.get_by_seqs(con, sorted(paired))
 
     def unchanged(memory: Memory) -> bool:
         now_row = current.get(memory.seq)
@@ -231,24 +233,16 @@ def _apply(con: duckdb.DuckDBPyConnection, plan: Plan, now: datetime, report: Re
         _merge(con, merge, current, now)
     for supersession in applied_supersessions:
         _supersede(con, supersession, now)
-    fading_seqs = [f.seq for f in plan.fades]
-    still = {
-        seq
-        for (seq,) in con.execute(
-            "SELECT seq FROM memories WHERE seq IN (SELECT unnest(?::INTEGER[])) "
-            "AND state = 'active' AND NOT pinned",
-            [fading_seqs],
-        ).fetchall()
-    }
-    applied_fades = [f for f in plan.fades if f.seq in still]
-    for fade in applied_fades:
-        con.execute(
-            "UPDATE memories SET state = 'archived', updated_at = ? WHERE seq = ?",
-            [rows.to_db(now), fade.seq],
-        )
-        rows.add_event(
-            con, fade.memory_id, now, "archived", f"faded: retention {fade.retention:.3f}"
-        )
+    still = runs.still_fading(con, [f.seq for f in plan.fades])
+    applied_fades = [f for f in plan.fades if f.seq in still and still[f.seq] <= f.touched]
+    rows.archive_many(con, [f.seq for f in applied_fades], now)
+    rows.add_events(
+        con,
+        [f.memory_id for f in applied_fades],
+        now,
+        "archived",
+        [f"faded: retention {f.retention:.3f}" for f in applied_fades],
+    )
     report.merged = [r for r in report.merged if r["id"] in {m.merged.id for m in applied_merges}]
     report.superseded = [
         r for r in report.superseded if r["id"] in {s.old.id for s in applied_supersessions}
@@ -256,10 +250,6 @@ def _apply(con: duckdb.DuckDBPyConnection, plan: Plan, now: datetime, report: Re
     report.archived = [
         r for r in report.archived if r["id"] in {f.memory_id for f in applied_fades}
     ]
-
-
-def _new_seqs(plan: Plan) -> set[int]:
-    return {s.new.seq for s in plan.supersessions}
 
 
 def _merge(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -106,6 +106,17 @@ def fading_candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
             "FROM memories WHERE state = 'active' AND NOT pinned"
         ).fetchall()
     ]
+
+
+def still_fading(con: duckdb.DuckDBPyConnection, seqs: list[int]) -> dict[int, datetime]:
+    """Of these memories, those still active and unpinned, with when they were last touched
+    (a reinforcement since the plan was made saves a memory from archiving)."""
+    rows = con.execute(
+        "SELECT seq, coalesce(reinforced_at, added_at) FROM memories "
+        "WHERE seq IN (SELECT unnest(?::INTEGER[])) AND state = 'active' AND NOT pinned",
+        [seqs],
+    ).fetchall()
+    return {int(seq): touched.replace(tzinfo=UTC) for seq, touched in rows}
 
 
 def max_seq(con: duckdb.DuckDBPyConnection) -> int:

@@ -304,14 +304,29 @@ def add_events(
     memory_ids: Sequence[str],
     at: datetime,
     kind: str,
-    detail: str | None = None,
+    detail: str | Sequence[str] | None = None,
 ) -> None:
-    """The same event for many memories at once."""
-    if memory_ids:
+    """The same kind of event for many memories at once (one detail for all, or one each)."""
+    if not memory_ids:
+        return
+    if detail is None or isinstance(detail, str):
         con.execute(
             "INSERT INTO events SELECT unnest(?::VARCHAR[]), ?, ?, ?",
             [list(memory_ids), to_db(at), kind, detail],
         )
+    else:
+        con.execute(
+            "INSERT INTO events SELECT unnest(?::VARCHAR[]), ?, ?, unnest(?::VARCHAR[])",
+            [list(memory_ids), to_db(at), kind, list(detail)],
+        )
+
+
+def archive_many(con: duckdb.DuckDBPyConnection, seqs: Sequence[int], now: datetime) -> None:
+    con.execute(
+        "UPDATE memories SET state = 'archived', updated_at = ? "
+        "WHERE seq IN (SELECT unnest(?::INTEGER[]))",
+        [to_db(now), list(seqs)],
+    )
 
 
 def events(con: duckdb.DuckDBPyConnection, memory_id: str) -> list[Event]:
