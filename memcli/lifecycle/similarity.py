@@ -56,6 +56,8 @@ CHANGE_WORDS = frozenset(
 _NEGATIONS = frozenset(
     {"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot"}
 )
+# The same words as the search tokenizer stems them ("changed" -> "chang").
+_CHANGE_TERMS = CHANGE_WORDS | {term for word in CHANGE_WORDS for term in tokenize(word)}
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
 
@@ -74,7 +76,7 @@ def read(text: str) -> Reading:
     rest = _VALUE.sub(" ", text)
     words = [w.lower() for w in _WORD.findall(rest)]
     subject = frozenset(
-        term for term in tokenize(rest) if term not in CHANGE_WORDS and not term.isdigit()
+        term for term in tokenize(rest) if term not in _CHANGE_TERMS and not term.isdigit()
     )
     return Reading(
         subject=subject,

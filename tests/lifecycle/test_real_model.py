@@ -1,0 +1,74 @@
+"""Consolidation with the real all-MiniLM-L6-v2 and its real thresholds (skipped when
+../shared/models is absent): what merges, what supersedes, and what must stay apart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REAL_MODEL
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (REAL_MODEL / "model.onnx").exists(),
+        reason=f"the real all-MiniLM-L6-v2 is not at {REAL_MODEL}",
+    ),
+]
+
+NOTES = [
+    # (id, text, created_at)
+    ("alice-01", "Alice's phone number is 555-1234", "2026-01-10"),
+    ("bob--001", "Bob's phone number is 555-9876", "2026-02-10"),
+    ("alice-02", "Alice's phone number is now 555-4444", "2026-05-10"),
+    ("stage-01", "Staging DB: port 6543, user ro_reader.", "2026-03-01"),
+    ("stage-02", "staging db port 6543 user ro_reader", "2026-03-05"),
+    ("meet-001", "Team offsite on 2026-06-12 in Lisbon", "2026-04-01"),
+    ("meet-002", "Team offsite on 2026-11-20 in Lisbon", "2026-09-01"),
+    ("door-001", "The office door code is 4471", "2025-06-01"),
+    ("door-002", "The office door code changed to 9012", "2026-06-01"),
+    ("tea--001", "Priya likes green tea", "2026-01-01"),
+    ("tea--002", "Priya does not like green tea", "2026-07-01"),
+    ("host-001", "bastion host is 10.20.3.17", "2026-01-01"),
+    ("host-002", "build server is 10.20.3.18", "2026-01-02"),
+]
+
+
+@pytest.fixture
+def real_cli(cli: Any, memcli_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    (memcli_home / "config.toml").unlink()
+    monkeypatch.setenv("MEMCLI_MODEL_PATH", str(REAL_MODEL))
+    source = tmp_path / "notes.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"id": i, "text": t, "created_at": f"{d}T09:00:00Z"}) + "\n"
+            for i, t, d in NOTES
+        )
+    )
+    assert cli("import", str(source)).code == 0
+    return cli
+
+
+def test_real_consolidation_merges_supersedes_and_keeps_facts_apart(real_cli: Any) -> None:
+    result = real_cli("--json", "consolidate")
+    assert result.code == 0, result
+    report = result.json()
+    assert {(m["id"], m["into"]) for m in report["merged"]} == {("stage-02", "stage-01")}
+    assert {(s["id"], s["by"]) for s in report["superseded"]} == {
+        ("alice-01", "alice-02"),
+        ("door-001", "door-002"),
+    }
+    states = {d["id"]: d["state"] for d in real_cli("--json", "export", "--all").json()}
+    for kept in (
+        "bob--001",
+        "meet-001",
+        "meet-002",
+        "tea--001",
+        "tea--002",
+        "host-001",
+        "host-002",
+    ):
+        assert states[kept] == "active", kept
