@@ -1,8 +1,10 @@
 """When two memories are one: near duplicates and updates, decided without an LLM.
 
-A memory is read as a *subject* (its words, stemmed by the search tokenizer) and its *values*
-(every token holding a digit, an e-mail address or a URL: numbers, phone numbers, dates,
-ports, addresses, versions, ticket ids). Two memories then relate in one of three ways:
+A memory is read as a *subject* (its words, stemmed by the search tokenizer, and its
+identifiers: a token with a digit that starts with a letter or '#', such as OPS-1423, u182,
+S3 or #4521, names a thing) and its *values* (the other tokens holding a digit, e-mail
+addresses and URLs: numbers, phone numbers, IPs, dates, times, ports, versions such as
+v2.3.1, quantities such as 3pm or 16GB). Two memories then relate in one of three ways:
 
 - **near duplicate**: the same subject and the same values, and the vectors agree
   (cosine >= NEAR_DUPLICATE_COSINE). "Staging DB: port 6543." and "staging db port 6543"
@@ -15,10 +17,11 @@ ports, addresses, versions, ticket ids). Two memories then relate in one of thre
   meetings on two dates are two facts, a meeting moved to another date is one.
 - **unrelated**: anything else.
 
-"The same subject" means the same set of words once values and change words are set aside,
-and both memories negated or neither: a wrong merge hides a fact, a missed one only leaves a
-duplicate, so the rules lean to precision. Alice's and Bob's numbers differ in a word of the
-subject and never merge.
+"The same subject" means the same set of words and identifiers once values and change words
+are set aside, and both memories negated or neither: a wrong merge hides a fact, a missed
+one only leaves a duplicate, so the rules lean to precision. Alice's and Bob's numbers differ
+in a word of the subject and never merge; "call Alice about OPS-1234" and "call Alice about
+OPS-5678" are two tasks.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ _VALUE = re.compile(
     r"|[^\s,;()\[\]{}\"]*\d[^\s,;()\[\]{}\"]*",  # anything with a digit
     re.IGNORECASE,
 )
+# A token with a digit that is still a value although it starts with a letter: a version
+# (v2.3.1), or an e-mail address or URL.
+_VERSION = re.compile(r"^v\d+(\.\d+)*$", re.IGNORECASE)
+_IDENTIFIER_START = re.compile(r"^[^\W\d_#]|^#", re.UNICODE)
 _DATE_OR_TIME = re.compile(
     r"^(\d{4}-\d{1,2}(-\d{1,2})?|\d{1,2}[/.]\d{1,2}([/.]\d{2,4})?|\d{1,2}:\d{2}(:\d{2})?"
     r"|\d{1,2}(st|nd|rd|th)|\d{1,2}(am|pm))$",
@@ -72,17 +79,28 @@ class Reading:
 
 
 def read(text: str) -> Reading:
-    values = frozenset(_normal_value(v) for v in _VALUE.findall(text) if _normal_value(v))
+    found = [v for v in map(_normal_value, _VALUE.findall(text)) if v]
+    identifiers = {v for v in found if _is_identifier(v)}
+    values = frozenset(v for v in found if v not in identifiers)
     rest = _VALUE.sub(" ", text)
     words = [w.lower() for w in _WORD.findall(rest)]
     subject = frozenset(
         term for term in tokenize(rest) if term not in _CHANGE_TERMS and not term.isdigit()
-    )
+    ) | frozenset(identifiers)
     return Reading(
         subject=subject,
         values=values,
         negated=any(w in _NEGATIONS or w.endswith("n't") for w in words),
         announces_change=any(w in CHANGE_WORDS for w in words),
+    )
+
+
+def _is_identifier(token: str) -> bool:
+    return (
+        bool(_IDENTIFIER_START.match(token))
+        and not _VERSION.match(token)
+        and "@" not in token
+        and "://" not in token
     )
 
 

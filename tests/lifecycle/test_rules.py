@@ -42,6 +42,11 @@ def memory(seq: int, text: str, days: float = 0, pinned: bool = False) -> Memory
         ("Alice: phone 555-1234, email alice@example.org", "Alice phone now 555-9876", 0.9, None),
         ("the wifi password is hunter2", "the wifi password is correct-horse", 0.9, None),
         ("OPS-1423 fixed in v2.3.1", "OPS-1423 fixed in v2.4.0", 0.95, "update"),
+        # identifiers name things: two tickets are two tasks, whatever else they share
+        ("call Alice about OPS-1234 at 10:30", "call Alice about OPS-5678 at 11:00", 0.95, None),
+        ("order #4521 ships on 2026-03-02", "order #4600 ships on 2026-03-09", 0.95, None),
+        ("wifi port 60906 user u182", "wifi port now 61000 user u182", 0.9, "update"),
+        ("wifi port 60906 user u182", "wifi port now 61000 user u555", 0.9, None),
     ],
 )
 def test_relation(older: str, newer: str, cosine: float | None, expected: str | None) -> None:
@@ -50,8 +55,12 @@ def test_relation(older: str, newer: str, cosine: float | None, expected: str | 
 
 def test_values_are_numbers_addresses_and_links() -> None:
     reading = read("Mail bob@example.org or see https://x.example/a?b=1 before 10:30, room 4B")
+    # 4B starts with a digit: a value (a room number), where S3 or OPS-1423 name a thing.
     assert reading.values == {"bob@example.org", "https://x.example/a?b=1", "10:30", "4b"}
-    assert "mail" in reading.subject and "room" in reading.subject
+    assert {"mail", "room"} <= reading.subject
+    identifiers = read("ticket OPS-1423 for bucket S3, order #77 on v2.1")
+    assert {"ops-1423", "s3", "#77"} <= identifiers.subject
+    assert identifiers.values == {"v2.1"}
 
 
 # --- decay -----------------------------------------------------------------------------------
