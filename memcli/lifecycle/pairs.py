@@ -12,14 +12,25 @@ NEIGHBOURS = 8  # closest memories examined per changed memory
 
 
 def memory_vectors(row_seqs: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One unit vector per memory (the normalised mean of its chunks); rows sorted by seq."""
+    """One unit vector per memory (the normalised mean of its chunks); rows sorted by seq.
+
+    Most memories have one chunk, already a unit vector: those rows are used as they are,
+    without copying the matrix when it comes sorted (as the store returns it)."""
     if not len(row_seqs):
         return np.zeros(0, dtype=np.int64), np.zeros((0, matrix.shape[1]), dtype=np.float32)
-    order = np.argsort(row_seqs, kind="stable")
-    seqs, starts = np.unique(row_seqs[order], return_index=True)
-    sums = np.add.reduceat(matrix[order].astype(np.float32), starts, axis=0)
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return seqs, (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+    if np.any(row_seqs[1:] < row_seqs[:-1]):
+        order = np.argsort(row_seqs, kind="stable")
+        row_seqs, matrix = row_seqs[order], matrix[order]
+    seqs, starts = np.unique(row_seqs, return_index=True)
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if len(seqs) != len(row_seqs):
+        matrix = np.add.reduceat(matrix, starts, axis=0)
+    norms = np.linalg.norm(matrix, axis=1)
+    off = np.abs(norms - 1.0) > 1e-4  # chunk means, or a model that does not normalise
+    if off.any():
+        matrix = matrix.copy() if len(seqs) == len(row_seqs) else matrix
+        matrix[off] /= np.maximum(norms[off], 1e-12)[:, None]
+    return seqs, matrix
 
 
 def similar_pairs(
@@ -40,14 +51,22 @@ def similar_pairs(
         block = rows[start : start + BLOCK_ROWS]
         scores = vectors[block] @ vectors.T
         scores[np.arange(len(block)), block] = -1.0  # a memory is not its own neighbour
-        keep = min(NEIGHBOURS, scores.shape[1])
-        nearest = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
-        for i, row in enumerate(block.tolist()):
-            for j in nearest[i].tolist():
-                cosine = float(scores[i, j])
-                if cosine >= threshold:
-                    a, b = sorted((int(seqs[row]), int(seqs[j])))
-                    found[(a, b)] = max(cosine, found.get((a, b), -1.0))
+        # Few cells pass the threshold: pick them out, then keep each row's best few.
+        hit_rows, hit_cols = np.nonzero(scores >= threshold)
+        hit_scores = scores[hit_rows, hit_cols]
+        order = np.lexsort((-hit_scores, hit_rows))
+        taken: dict[int, int] = {}
+        for i, j, cosine in zip(
+            hit_rows[order].tolist(),
+            hit_cols[order].tolist(),
+            hit_scores[order].tolist(),
+            strict=True,
+        ):
+            if taken.get(i, 0) >= NEIGHBOURS:
+                continue
+            taken[i] = taken.get(i, 0) + 1
+            a, b = sorted((int(seqs[block[i]]), int(seqs[j])))
+            found[(a, b)] = max(float(cosine), found.get((a, b), -1.0))
         if progress is not None:
             progress(min(start + BLOCK_ROWS, len(rows)), len(rows))
     return [(a, b, cosine) for (a, b), cosine in sorted(found.items())]

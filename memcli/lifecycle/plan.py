@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from memcli.lifecycle.decay import ARCHIVE_BELOW, memory_retention
-from memcli.lifecycle.similarity import read, relation
+from memcli.lifecycle.similarity import Reading, read, relation
 from memcli.records import Memory
 
 
@@ -92,11 +92,18 @@ def plan_pairs(
 ) -> None:
     """Near duplicates merge into the older memory; updates supersede the older one."""
     judged = []
+    readings: dict[int, Reading] = {}
+
+    def reading(memory: Memory) -> Reading:
+        if memory.seq not in readings:
+            readings[memory.seq] = read(memory.text)
+        return readings[memory.seq]
+
     for a, b, cosine in pairs:
         if _pair(a, b) in kept_apart:
             continue
         older, newer = older_first(a, b)
-        kind = relation(read(older.text), read(newer.text), cosine)
+        kind = relation(reading(older), reading(newer), cosine)
         if kind is not None:
             judged.append((kind, older, newer, cosine))
     # Newest first: of a chain old -> newer -> newest, the newest supersedes first.

@@ -144,8 +144,10 @@ def _survey(
         pairs: list[tuple[int, int, float]] = []
         if embedder is not None and snapshot.changed:
             row_seqs, matrix = index.exact_vectors(con, embedder.name, embedder.dim)
-            keep = np.isin(row_seqs, runs.active_seqs(con))
-            seqs, vectors = memory_vectors(row_seqs[keep], matrix[keep])
+            seqs, vectors = memory_vectors(row_seqs, matrix)
+            active = np.isin(seqs, runs.active_seqs(con))
+            if not active.all():  # archived memories are neither merged nor superseded
+                seqs, vectors = seqs[active], vectors[active]
             step = None if progress is None else (lambda d, t: progress("comparing", d, t))
             pairs = similar_pairs(
                 np.asarray(snapshot.changed), seqs, vectors, similarity.CANDIDATE_COSINE, step
