@@ -121,10 +121,8 @@ def summary(report: Report) -> str:
         parts.append(f"{'rewrite' if report.dry_run else 'rewrote'} the file ({why}{sizes})")
     when = report.as_of[:16].replace("T", " ")
     head = "would, as of" if report.dry_run else "consolidated as of"
-    return (
-        f"{head} {when} UTC ({report.compared} new or changed memories compared): "
-        f"{', '.join(parts)}; {report.seconds:.1f} s"
-    )
+    compared = f"{report.compared} new or changed memor{'y' if report.compared == 1 else 'ies'}"
+    return f"{head} {when} UTC ({compared} compared): {', '.join(parts)}; {report.seconds:.1f} s"
 
 
 def _mb(size: int) -> str:
