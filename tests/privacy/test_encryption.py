@@ -7,6 +7,8 @@ runs the same flow against a real Secret Service.
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -360,3 +362,38 @@ def test_a_copy_that_does_not_reopen_never_replaces_the_store(
     assert result.code == 1 and "does not open" in result.stderr, result
     assert sha256(store_path) == before and not encryption.is_encrypted(store_path)
     assert temporary_copies(store_path) == []
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from memcli.store.connection import open_store
+with open_store(Path(sys.argv[1]), write=True):
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_held_encrypted_store_is_busy_then_free(
+    cli: Any, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ATTACH of an encrypted store is retried like a plain connect: exit 3 only once
+    the budget is spent, success when the holder lets go within it."""
+    monkeypatch.setenv("MEMCLI_KEY", secrets.token_hex(32))
+    cli("init", "--encrypt")
+    for hold, budget, expected in ((30, "0.5", 3), (1.5, "20", 0)):
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(store_path), str(hold)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+            monkeypatch.setenv("MEMCLI_LOCK_TIMEOUT", budget)
+            result = cli("add", f"a note added while held for {hold}s")
+        finally:
+            holder.kill()
+            holder.wait()
+        assert result.code == expected, result
+        if expected == 3:
+            assert_clean_error(result, 3, "busy")
