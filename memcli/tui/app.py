@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 
+from textual import constants
 from textual.app import App
+from textual.driver import Driver
 from textual.screen import Screen
 
 from memcli.errors import MemcliError
@@ -30,6 +33,13 @@ class MemcliApp(App[Memory | None]):
         self.settings = settings
         self.pick = pick
         self.set_keymap(settings.keys)
+
+    def get_driver_class(self) -> type[Driver]:
+        if sys.platform == "win32" or constants.DRIVER:
+            return super().get_driver_class()
+        from memcli.tui.driver import TerminalDriver
+
+        return TerminalDriver
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen(self.browser, self.settings, self.pick)

@@ -171,7 +171,9 @@ class MainScreen(Screen[None]):
         if shown is not None and not worker.is_cancelled:
             self.post_message(DetailLoaded(shown, opened=False))
 
-    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    # Not in the preview's group: a preview started by a late search result must not
+    # cancel an open the user asked for.
+    @work(thread=True, group="open", exit_on_error=False)
     def open_memory(self, memory_id: str) -> None:
         shown = self._guard(lambda: self.browser.open(memory_id))
         if shown is not None:
