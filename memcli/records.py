@@ -51,6 +51,7 @@ class ScoreParts:
     retention: float = 1.0
     prior: float = 1.0
     coverage: float = 0.0
+    context: float = 0.0  # what neighbouring memories of the same sitting added (hybrid)
 
 
 @dataclass

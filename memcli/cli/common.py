@@ -57,6 +57,7 @@ def hit_json(hit: Hit, explain: bool) -> dict[str, object]:
             "cosine": p.cosine,
             "semantic": round(p.semantic, 6),
             "fused": round(p.fused, 6),
+            "context": round(p.context, 6),
             "retention": round(p.retention, 6),
             "prior": round(p.prior, 6),
         }

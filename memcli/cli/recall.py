@@ -70,6 +70,7 @@ def recall(
                 output.dim(
                     f"          bm25 {bm25} (norm {p.keyword:.3f}, coverage {p.coverage:.2f})  "
                     f"cosine {cosine} (norm {p.semantic:.3f})  fused {p.fused:.3f}  "
+                    f"context +{p.context:.3f}  "
                     f"retention {p.retention:.2f}  prior x{p.prior:.3f}"
                 )
             )

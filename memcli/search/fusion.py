@@ -1,21 +1,41 @@
 """Fusion of the keyword and semantic channels into one score (versioned, pure).
 
-hybrid-v1, for a query q and its candidates (the best memories of each channel):
+hybrid-v2, for a query q of n distinct terms and its candidates (the best memories of each
+channel):
 
     keyword(d)  = bm25(d) / max bm25 over the candidates         (0 without a query term;
                   coverage(d) instead when no candidate scores above 0, as happens with
                   BM25's negative idfs in a store of one or two memories)
     semantic(d) = (cos(d) - min cos) / (max cos - min cos)       (0 without a vector)
-    fused(d)    = ALPHA * semantic(d) + (1 - ALPHA) * keyword(d)
-    score(d)    = fused(d) * prior(d)
+    alpha(q)    = clamp(ALPHA_BASE + ALPHA_PER_TERM * n, ALPHA_MIN, ALPHA_MAX)
+    fused(d)    = alpha(q) * semantic(d) + (1 - alpha(q)) * keyword(d)
+    context(d)  = CONTEXT_WEIGHT * max fused(e) over the neighbours e of d   (hybrid only)
+    score(d)    = (fused(d) + context(d)) / (1 + CONTEXT_WEIGHT) * prior(d)   (hybrid;
+                  fused(d) * prior(d) in the other modes: scores stay within 0..1)
     prior(d)    = (1 - RETENTION_WEIGHT * (1 - retention(d)))
                   * (1 + IMPORTANCE_WEIGHT * (importance(d) - 3))
 
+BM25 itself runs with k1 = 1.2 and b = 0.3 (memcli.search.bm25): notes and chat turns are
+short, and full length normalisation (b = 0.75) punished the longer ones that hold the
+answer.
+
 A convex combination after min-max normalisation (Bruch et al. 2023, "An Analysis of Fusion
-Functions for Hybrid Retrieval", found it more robust than reciprocal-rank fusion); BM25's
-minimum is 0 by construction. ALPHA = 0.3 was chosen on the LoCoMo development set, where
-MiniLM alone is much weaker than BM25 (bench/RESULTS.md). The lifecycle prior moves a score
-by at most ~16%, so it orders near-ties and never hides a strong match.
+Functions for Hybrid Retrieval", found it more robust than reciprocal-rank fusion; on the
+development sets RRF with k = 60 lost 3-6 points of LoCoMo R@5 and z-scores lost at R@50).
+The weight of meaning grows with the query's length: two or three words are what people
+type when they remember the words (0.35), a sentence or a claim is better matched by
+meaning (0.55 from 13 terms on).
+
+Context: memories written in one sitting explain each other ("Sarah recommended a book" /
+"it was Piranesi"; a question and its answer in a conversation). Two candidates are
+neighbours when their seqs are consecutive (nothing was stored between them) and they were
+created at most SITTING_GAP_SECONDS apart; a neighbour counts only if it has evidence of its
+own (the hit floor below). Memories stamped within one gap of each other form a sitting,
+and a sitting of more than MAX_SITTING candidates is a bulk import (one timestamp for
+everything) rather than something written together: it gives no context.
+
+The lifecycle prior moves a score by at most ~16%, so it orders near-ties and never hides a
+strong match.
 
 Relevance floor, in two steps (return nothing rather than noise):
   1. the query gate: unless some candidate is clearly relevant, the answer is empty. Clearly
@@ -23,23 +43,33 @@ Relevance floor, in two steps (return nothing rather than noise):
      of the query's idf mass (the idf of the query terms it holds over the idf of all of
      the query's terms);
   2. the hit floor: after the gate, each hit still needs some evidence of its own, a cosine
-     of at least HIT_COSINE or a coverage of at least HIT_COVERAGE, and a fused score of at
-     least RELATIVE_FLOOR times the best one (the long tail of weak matches is noise to a
-     person; on LoCoMo this cut costs at most 0.4 points of R@50 and nothing at R@5/R@10).
+     of at least HIT_COSINE or a coverage of at least HIT_COVERAGE, and a score before the
+     prior of at least RELATIVE_FLOOR times the best one (the long tail of weak matches is
+     noise to a person).
 Coverage weighs terms by Lucene's always-positive idf. In keyword mode any memory holding a
 query term is kept; in semantic mode the cosine thresholds apply alone.
+
+Tuned on LoCoMo and SciFact only (bench/tune.py caches each query's channel scores; the
+sweep and the results are in bench/RESULTS.md). hybrid-v1 was alpha 0.3 for every query,
+no context and BM25 with k1 1.5, b 0.75.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-FUSION_VERSION = "hybrid-v1"
+FUSION_VERSION = "hybrid-v2"
 
 
 @dataclass(frozen=True)
 class FusionParams:
-    alpha: float = 0.3
+    alpha_base: float = 0.3
+    alpha_per_term: float = 0.02
+    alpha_min: float = 0.35
+    alpha_max: float = 0.55
+    context_weight: float = 0.5
+    sitting_gap_seconds: float = 1800.0
+    max_sitting: int = 100
     gate_cosine: float = 0.30
     gate_coverage: float = 0.5
     hit_cosine: float = 0.10
@@ -62,6 +92,7 @@ class Candidate:
     cosine: float | None = None
     retention: float = 1.0
     importance: int = 3
+    created: float | None = None  # created_at in seconds (None: no context)
 
 
 @dataclass(frozen=True)
@@ -72,12 +103,19 @@ class Scored:
     semantic: float
     fused: float
     prior: float
+    context: float = 0.0
 
 
 def lifecycle_prior(retention: float, importance: int, params: FusionParams) -> float:
     return (1 - params.retention_weight * (1 - retention)) * (
         1 + params.importance_weight * (importance - 3)
     )
+
+
+def query_alpha(query_terms: int, params: FusionParams) -> float:
+    """The weight of the semantic channel for a query of `query_terms` distinct terms."""
+    alpha = params.alpha_base + params.alpha_per_term * query_terms
+    return min(params.alpha_max, max(params.alpha_min, alpha))
 
 
 def has_evidence(candidate: Candidate, mode: str, cosine: float, coverage: float) -> bool:
@@ -94,8 +132,38 @@ def passes_gate(candidates: list[Candidate], mode: str, params: FusionParams) ->
     return any(has_evidence(c, mode, params.gate_cosine, params.gate_coverage) for c in candidates)
 
 
+def neighbours(candidates: list[Candidate], params: FusionParams) -> dict[int, list[int]]:
+    """{seq: seqs of its neighbouring candidates}: consecutive seqs, created within one
+    sitting gap, in a sitting of at most max_sitting candidates."""
+    timed = sorted((c.created, c.seq) for c in candidates if c.created is not None)
+    sitting: dict[int, int] = {}  # seq -> number of its sitting
+    sizes: list[int] = []
+    previous: float | None = None
+    for created, seq in timed:
+        if previous is None or created - previous > params.sitting_gap_seconds:
+            sizes.append(0)
+        sizes[-1] += 1
+        sitting[seq] = len(sizes) - 1
+        previous = created
+    created_of = {seq: created for created, seq in timed}
+    links: dict[int, list[int]] = {}
+    for seq, created in created_of.items():
+        after = created_of.get(seq + 1)
+        if (
+            after is not None
+            and abs(after - created) <= params.sitting_gap_seconds
+            and sizes[sitting[seq]] <= params.max_sitting
+        ):
+            links.setdefault(seq, []).append(seq + 1)
+            links.setdefault(seq + 1, []).append(seq)
+    return links
+
+
 def fuse(
-    candidates: list[Candidate], mode: str, params: FusionParams = DEFAULT_PARAMS
+    candidates: list[Candidate],
+    mode: str,
+    params: FusionParams = DEFAULT_PARAMS,
+    query_terms: int = 0,
 ) -> list[Scored]:
     """Score, floor and sort candidates (best first; ties broken by newer seq)."""
     if not passes_gate(candidates, mode, params):
@@ -103,10 +171,10 @@ def fuse(
     max_bm25 = max((c.bm25 or 0.0 for c in candidates), default=0.0)
     cosines = [c.cosine for c in candidates if c.cosine is not None]
     max_cos, min_cos = max(cosines, default=0.0), min(cosines, default=0.0)
-    alpha = {"keyword": 0.0, "semantic": 1.0}.get(mode, params.alpha)
+    alpha = {"keyword": 0.0, "semantic": 1.0}.get(mode, query_alpha(query_terms, params))
     if not cosines:
         alpha = 0.0  # no semantic evidence at all (no model, or no vectors yet)
-    scored: list[Scored] = []
+    parts: dict[int, tuple[float, float, float]] = {}  # seq -> (keyword, semantic, fused)
     for c in candidates:
         if not has_evidence(c, mode, params.hit_cosine, params.hit_coverage):
             continue
@@ -114,10 +182,23 @@ def fuse(
         semantic = 0.0
         if c.cosine is not None:
             semantic = (c.cosine - min_cos) / (max_cos - min_cos) if max_cos > min_cos else 1.0
-        fused = alpha * semantic + (1 - alpha) * keyword
+        parts[c.seq] = (keyword, semantic, alpha * semantic + (1 - alpha) * keyword)
+    links = neighbours(candidates, params) if mode == "hybrid" and params.context_weight else {}
+    scale = 1 + params.context_weight if mode == "hybrid" else 1.0
+    scored: list[Scored] = []
+    for c in candidates:
+        if c.seq not in parts:
+            continue
+        keyword, semantic, fused = parts[c.seq]
+        around = [parts[n][2] for n in links.get(c.seq, ()) if n in parts]
+        context = params.context_weight * max(around, default=0.0)
         prior = lifecycle_prior(c.retention, c.importance, params)
-        scored.append(Scored(c.seq, fused * prior, keyword, semantic, fused, prior))
-    best = max((s.fused for s in scored), default=0.0)
-    scored = [s for s in scored if s.fused >= params.relative_floor * best]
+        scored.append(
+            Scored(
+                c.seq, (fused + context) / scale * prior, keyword, semantic, fused, prior, context
+            )
+        )
+    best = max((s.fused + s.context for s in scored), default=0.0)
+    scored = [s for s in scored if s.fused + s.context >= params.relative_floor * best]
     scored.sort(key=lambda s: (-s.score, -s.seq))
     return scored

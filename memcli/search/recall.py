@@ -77,6 +77,7 @@ def recall(
     semantic: dict[int, float] = {}
     if request.mode != "keyword" and query_vector is not None:
         semantic = semantic_candidates(con, query_vector, request.filters, pool, also=set(keyword))
+    query_terms = len(set(tokenize(request.query)))
     seqs = sorted(set(keyword) | set(semantic))
     found = rows.get_by_seqs(con, seqs)
     candidates: dict[int, Candidate] = {}
@@ -93,9 +94,10 @@ def recall(
                 memory.importance, memory.reinforcements, memory.pinned, touched, now
             ),
             importance=memory.importance,
+            created=memory.created_at.timestamp(),
         )
     hits: list[Hit] = []
-    for scored in fuse(list(candidates.values()), request.mode, params):
+    for scored in fuse(list(candidates.values()), request.mode, params, query_terms):
         if request.min_score is not None and scored.score < request.min_score:
             continue
         candidate = candidates[scored.seq]
@@ -108,6 +110,7 @@ def recall(
             retention=candidate.retention,
             prior=scored.prior,
             coverage=candidate.coverage,
+            context=scored.context,
         )
         hits.append(Hit(found[scored.seq], _round(scored.score), parts))
         if len(hits) >= wanted:

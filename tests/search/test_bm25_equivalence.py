@@ -106,7 +106,7 @@ def _stored_corpus(ctx: Context) -> list[tuple[int, str]]:
 
 
 def _okapi(corpus: list[tuple[int, str]]) -> BM25Okapi:
-    return BM25Okapi([tokenize(text) for _, text in corpus])
+    return BM25Okapi([tokenize(text) for _, text in corpus], k1=bm25.K1, b=bm25.B)
 
 
 def _expected(
@@ -196,7 +196,7 @@ def test_corpus_exercises_the_epsilon_floor_and_empty_documents(world: World) ->
     assert sum(not tokens for tokens in token_lists) == N_EMPTY
     over_half = [w for w in world.vocab if sum(w in t for t in token_lists) > len(corpus) / 2]
     assert len(over_half) >= 3
-    okapi = BM25Okapi(token_lists)
+    okapi = BM25Okapi(token_lists, k1=bm25.K1, b=bm25.B)
     assert okapi.average_idf > 0
     for word in over_half:
         assert okapi.idf[word] == pytest.approx(bm25.EPSILON * okapi.average_idf)

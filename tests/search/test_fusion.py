@@ -13,11 +13,15 @@ from memcli.search.fusion import (
     fuse,
     has_evidence,
     lifecycle_prior,
+    neighbours,
     passes_gate,
+    query_alpha,
 )
 
 P = DEFAULT_PARAMS
 NO_TAIL = FusionParams(relative_floor=0.0)  # for tests about other parts of the formula
+ALPHA = query_alpha(0, P)  # the weight of meaning for the shortest queries
+SCALE = 1 + P.context_weight  # hybrid scores are divided by it to stay within 0..1
 
 
 def _seqs(scored) -> list[int]:
@@ -65,7 +69,7 @@ def test_gate_opens_on_a_high_coverage_keyword_only_match() -> None:
     scored = {s.seq: s for s in fuse([keyword_only, semantic], "hybrid")}
     assert set(scored) == {1, 2}
     assert scored[1].keyword == 1.0 and scored[1].semantic == 0.0
-    assert scored[1].fused == pytest.approx(1 - P.alpha)
+    assert scored[1].fused == pytest.approx(1 - ALPHA)
 
 
 def test_gate_boundaries_are_inclusive() -> None:
@@ -119,8 +123,9 @@ def test_keyword_is_divided_by_the_best_and_cosine_min_max_normalised() -> None:
     assert (scored[1].keyword, scored[1].semantic) == (1.0, 0.0)
     assert (scored[2].keyword, scored[2].semantic) == (pytest.approx(0.25), 1.0)
     assert scored[3].semantic == pytest.approx(0.5)
-    assert scored[1].fused == pytest.approx(1 - P.alpha)
-    assert scored[2].fused == pytest.approx(P.alpha + (1 - P.alpha) * 0.25)
+    assert scored[1].fused == pytest.approx(1 - ALPHA)
+    assert scored[2].fused == pytest.approx(ALPHA + (1 - ALPHA) * 0.25)
+    assert scored[2].score == pytest.approx(scored[2].fused / SCALE)  # no context, prior 1
 
 
 def test_a_single_cosine_normalises_to_one() -> None:
@@ -138,7 +143,8 @@ def test_without_semantic_evidence_hybrid_is_pure_keyword(cosines) -> None:
     ]
     hybrid = fuse(candidates, "hybrid")
     keyword = fuse(candidates, "keyword")
-    assert [(s.seq, s.score) for s in hybrid] == [(s.seq, s.score) for s in keyword]
+    assert [s.seq for s in hybrid] == [s.seq for s in keyword]
+    assert [s.score for s in hybrid] == [pytest.approx(s.score / SCALE) for s in keyword]
     assert all(s.fused == s.keyword for s in hybrid)
     assert hybrid[0].seq == 2 and hybrid[0].fused == 1.0
 
@@ -154,6 +160,87 @@ def test_keyword_and_semantic_modes_ignore_the_other_channel() -> None:
 def test_empty_candidate_list() -> None:
     for mode in ("hybrid", "keyword", "semantic"):
         assert fuse([], mode) == []
+
+
+# --- the weight of meaning grows with the query's length ----------------------------
+
+
+def test_query_alpha_grows_with_the_number_of_terms_within_bounds() -> None:
+    values = [query_alpha(n, P) for n in range(40)]
+    assert values == sorted(values)
+    assert values[0] == P.alpha_min and values[-1] == P.alpha_max
+    assert query_alpha(10, P) == pytest.approx(P.alpha_base + 10 * P.alpha_per_term)
+
+
+def test_a_long_query_trusts_meaning_more_than_a_short_one() -> None:
+    words = Candidate(seq=1, bm25=10.0, coverage=1.0, cosine=0.4)
+    meaning = Candidate(seq=2, bm25=5.0, coverage=0.6, cosine=0.8)
+    unrelated = Candidate(seq=3, bm25=None, coverage=0.0, cosine=0.3)
+    short = fuse([words, meaning, unrelated], "hybrid", NO_TAIL, query_terms=2)
+    long = fuse([words, meaning, unrelated], "hybrid", NO_TAIL, query_terms=15)
+    assert _seqs(short)[:2] == [1, 2]
+    assert _seqs(long)[:2] == [2, 1]
+
+
+# --- context: memories written in one sitting ---------------------------------------
+
+HOUR = 3600.0
+
+
+def test_neighbours_are_consecutive_seqs_created_close_together() -> None:
+    candidates = [
+        Candidate(seq=4, created=0.0),
+        Candidate(seq=5, created=60.0),
+        Candidate(seq=6, created=60.0 + 2 * HOUR),  # next seq, but hours later
+        Candidate(seq=8, created=60.0 + 2 * HOUR),  # seq 7 in between (absent or filtered)
+        Candidate(seq=9, created=None),  # no time: no context
+        Candidate(seq=10, created=60.0 + 2 * HOUR),
+    ]
+    assert neighbours(candidates, P) == {4: [5], 5: [4]}
+
+
+def test_a_bulk_import_in_one_timestamp_is_not_a_sitting() -> None:
+    bulk = [Candidate(seq=s, created=0.0) for s in range(1, P.max_sitting + 2)]
+    assert neighbours(bulk, P) == {}
+    sitting = bulk[: P.max_sitting]
+    assert set(neighbours(sitting, P)) == {c.seq for c in sitting}
+
+
+def _conversation() -> list[Candidate]:
+    """A strong hit (seq 2) whose reply (seq 3) shares few words with the query, and a
+    memory as weak as the reply but written on another day (seq 9)."""
+    return [
+        Candidate(seq=1, bm25=None, coverage=0.0, cosine=0.05, created=0.0),
+        Candidate(seq=2, bm25=8.0, coverage=1.0, cosine=0.7, created=0.0),
+        Candidate(seq=3, bm25=2.0, coverage=0.3, cosine=0.35, created=30.0),
+        Candidate(seq=9, bm25=2.0, coverage=0.3, cosine=0.35, created=9 * 24 * HOUR),
+    ]
+
+
+def test_a_memory_next_to_a_strong_hit_gets_its_context() -> None:
+    scored = {s.seq: s for s in fuse(_conversation(), "hybrid", NO_TAIL)}
+    assert scored[3].fused == pytest.approx(scored[9].fused)
+    assert scored[3].context == pytest.approx(P.context_weight * scored[2].fused)
+    assert scored[9].context == 0.0
+    assert scored[3].score > scored[9].score
+    # the strong hit gets context from its weak neighbours too, but stays first
+    assert scored[2].context == pytest.approx(P.context_weight * scored[3].fused)
+    assert _seqs(fuse(_conversation(), "hybrid", NO_TAIL))[:3] == [2, 3, 9]
+
+
+def test_context_needs_evidence_on_both_sides() -> None:
+    conversation = _conversation()
+    scored = {s.seq: s for s in fuse(conversation, "hybrid", NO_TAIL)}
+    assert 1 not in scored  # below the hit floor: context does not bring it back
+    assert scored[2].context == pytest.approx(P.context_weight * scored[3].fused)  # not seq 1
+
+
+def test_context_only_in_hybrid_mode() -> None:
+    for mode in ("keyword", "semantic"):
+        assert all(s.context == 0.0 for s in fuse(_conversation(), mode, NO_TAIL))
+    without = FusionParams(relative_floor=0.0, context_weight=0.0)
+    assert all(s.context == 0.0 for s in fuse(_conversation(), "hybrid", without))
+    assert _seqs(fuse(_conversation(), "hybrid", without))[:2] == [2, 9]  # newer seq on ties
 
 
 # --- the lifecycle prior --------------------------------------------------------------
