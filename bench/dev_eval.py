@@ -1,183 +1,192 @@
-"""Recall quality on the development sets: memcli hybrid vs its keyword and semantic channels.
+"""Recall quality on the development sets, memcli next to the baselines, same data, same run.
 
-Builds one memcli store per LoCoMo conversation and one for SciFact through memcli's own
-import path (cached under bench/.cache), then runs memcli's recall function in the three
-modes on the same stores. Needs the real all-MiniLM-L6-v2 in ../shared/models.
+memcli goes through its public code path: one memcli store per LoCoMo conversation and one
+for SciFact, built with memcli's import (cached in --cache), searched with
+memcli.service.reading.recall_memories (the function `memcli recall` calls; reinforce=False
+so that the run does not change the stores) in its three modes. The baselines
+(bench/baselines.py): rank-bm25 over memcli's tokenizer and over a plain lowercase split,
+brute-force numpy cosine over fastembed's embeddings of the same model, and grep-like
+substring matching.
 
-    python bench/dev_eval.py [--locomo] [--scifact] [--alpha 0.5 ...]
+    python bench/dev_eval.py                       # LoCoMo and SciFact
+    python bench/dev_eval.py --locomo --conversations 2 --no-record
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import os
-import re
 import sys
 import time
-from datetime import UTC, datetime
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared"
-CACHE = HERE / ".cache"
-MODEL = SHARED / "models" / "all-MiniLM-L6-v2-onnx"
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import baselines  # noqa: E402
+import data  # noqa: E402
+from common import Bench, add_common_args, fastembed_model, md_table, memcli_context  # noqa: E402
+
+MEMCLI_MODES = ("hybrid", "keyword", "semantic")
+SYSTEMS = (
+    "memcli hybrid",
+    "memcli keyword",
+    "memcli semantic",
+    "rank-bm25, memcli tokenizer",
+    "rank-bm25, lowercase split",
+    "vectors, numpy + fastembed",
+    "grep, substrings",
+)
+Ranker = Callable[[int, data.Query], list[str]]
 
 
-def _setup_env() -> None:
-    if not (MODEL / "model.onnx").exists():
-        sys.exit(f"skipped: the real model is not at {MODEL}")
-    os.environ["MEMCLI_HOME"] = str(CACHE / "home")
-    os.environ["MEMCLI_MODEL_PATH"] = str(MODEL)
-    os.environ.pop("MEMCLI_MODEL", None)
+def rankers(bench: Bench, corpus: data.Corpus, k: int) -> dict[str, Ranker]:
+    """Every system's search over one corpus: (query number, query) -> memory ids, best first."""
+    from memcli.search.recall import RecallRequest
+    from memcli.search.tokenizer import tokenize
+    from memcli.service.reading import recall_memories
 
+    ctx = memcli_context(data.store(bench.cache, corpus))
 
-def _context(db: Path):  # type: ignore[no-untyped-def]
-    from memcli.config import load_settings
-    from memcli.service.context import Context
+    def memcli(mode: str) -> Ranker:
+        def run(_: int, query: data.Query) -> list[str]:
+            request = RecallRequest(query.text, limit=k, mode=mode)
+            return [hit.memory.id for hit in recall_memories(ctx, request, reinforce=False)]
 
-    return Context(load_settings(db))
+        return run
 
-
-def _build(db: Path, records: list[dict[str, object]]) -> None:
-    from memcli.service.transfer import import_memories
-
-    if db.exists():
-        return
-    db.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db.with_name(db.name + ".building")
-    tmp.unlink(missing_ok=True)
-    ctx = _context(tmp)
-    lines = [json.dumps(r).encode() for r in records]
-    started = time.time()
-    report = import_memories(ctx, lines, skip_bad=False)
-    print(
-        f"  built {db.name}: {report.imported} memories in {time.time() - started:.0f}s",
-        file=sys.stderr,
+    model = fastembed_model(bench)
+    label = f"{bench.model_name}:{bench.model_path}"
+    doc_vectors = baselines.embeddings(model, corpus.texts, bench.cache, label)
+    query_vectors = baselines.embeddings(
+        model, [q.text for q in corpus.queries], bench.cache, label
     )
-    tmp.rename(db)
-
-
-def _run(db: Path, queries: list[str], mode: str, k: int, params):  # type: ignore[no-untyped-def]
-    """Top-k memory ids per query, through memcli.search.recall.recall (what the CLI runs)."""
-    from memcli.search.recall import QueryVector, RecallRequest, recall
-    from memcli.store.memories import Filters
-
-    ctx = _context(db)
-    embedder = ctx.embedder()
-    assert embedder is not None, ctx.model_error
-    vectors = embedder.embed_documents(queries) if mode != "keyword" else [None] * len(queries)
-    now = datetime.now(UTC)
-    out = []
-    with ctx.store(write=False) as store:
-        for query, vector in zip(queries, vectors, strict=True):
-            qv = None if vector is None else QueryVector(embedder.name, vector)
-            request = RecallRequest(query, limit=k, filters=Filters(states=("active",)), mode=mode)
-            out.append([h.memory.id for h in recall(store.con, request, qv, now, params)])
-    return out
-
-
-# --- LoCoMo -------------------------------------------------------------------------------
-
-
-def _locomo_date(text: str) -> str:
-    moment = datetime.strptime(text.strip(), "%I:%M %p on %d %B, %Y")
-    return moment.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _turn_id(dia_id: str) -> str:
-    return "t" + re.sub(r"[^0-9a-z]+", "-", dia_id.lower())
-
-
-def locomo(params, ks=(5, 10, 25, 50)) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
-    data = json.loads((SHARED / "bench" / "locomo" / "locomo10.json").read_text())
-    totals: dict[str, dict[str, list[float]]] = {}
-    for conv in data:
-        c = conv["conversation"]
-        records = []
-        for key, turns in c.items():
-            if not re.fullmatch(r"session_\d+", key):
-                continue
-            when = _locomo_date(c[f"{key}_date_time"])
-            for turn in turns:
-                text = f"{turn['speaker']}: {turn['text']}"
-                if turn.get("blip_caption"):
-                    text += f" [image: {turn['blip_caption']}]"
-                records.append({"id": _turn_id(turn["dia_id"]), "text": text, "created_at": when})
-        db = CACHE / f"locomo-{conv['sample_id']}.duckdb"
-        _build(db, records)
-        qas = [qa for qa in conv["qa"] if qa.get("evidence")]
-        questions = [qa["question"] for qa in qas]
-        for mode in ("keyword", "semantic", "hybrid"):
-            results = _run(db, questions, mode, max(ks), params)
-            for qa, got in zip(qas, results, strict=True):
-                evidence = [e for part in qa["evidence"] for e in re.split(r"[;,\s]+", part) if e]
-                wanted = {_turn_id(e) for e in evidence}
-                for k in ks:
-                    r = len(wanted & set(got[:k])) / len(wanted)
-                    for cat in ("all", f"cat{qa['category']}"):
-                        totals.setdefault(mode, {}).setdefault(f"{cat}@{k}", []).append(r)
-    return {m: {key: 100 * sum(v) / len(v) for key, v in d.items()} for m, d in totals.items()}
-
-
-# --- SciFact ------------------------------------------------------------------------------
-
-
-def scifact(params) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    base = SHARED / "bench" / "scifact"
-    records = []
-    for line in (base / "corpus.jsonl").read_text().splitlines():
-        doc = json.loads(line)
-        text = (doc["title"] + ". " + doc["text"]).strip()
-        records.append({"id": f"d{doc['_id']}", "text": text, "created_at": "2020-01-01T00:00:00Z"})
-    db = CACHE / "scifact.duckdb"
-    _build(db, records)
-    qrels: dict[str, dict[str, int]] = {}
-    for line in (base / "qrels" / "test.tsv").read_text().splitlines()[1:]:
-        qid, did, score = line.split("\t")
-        qrels.setdefault(qid, {})[f"d{did}"] = int(score)
-    queries = {
-        q["_id"]: q["text"]
-        for q in map(json.loads, (base / "queries.jsonl").read_text().splitlines())
+    vectors = baselines.Vectors(doc_vectors)
+    searchers: dict[str, Callable[[int, data.Query], list[int]]] = {
+        "rank-bm25, memcli tokenizer": _by_text(baselines.BM25(corpus.texts, tokenize), k),
+        "rank-bm25, lowercase split": _by_text(
+            baselines.BM25(corpus.texts, baselines.plain_split), k
+        ),
+        "vectors, numpy + fastembed": lambda i, _: vectors.search(query_vectors[i], k),
+        "grep, substrings": _by_text(baselines.Grep(corpus.texts), k),
     }
-    qids = [q for q in qrels if q in queries]
-    out = {}
-    for mode in ("keyword", "semantic", "hybrid"):
-        results = _run(db, [queries[q] for q in qids], mode, 10, params)
-        scores = []
-        for qid, got in zip(qids, results, strict=True):
-            rel = qrels[qid]
-            dcg = sum(rel.get(d, 0) / math.log2(i + 2) for i, d in enumerate(got[:10]))
-            ideal = sorted(rel.values(), reverse=True)[:10]
-            idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
-            scores.append(dcg / idcg if idcg else 0.0)
-        out[mode] = sum(scores) / len(scores)
+    out: dict[str, Ranker] = {f"memcli {mode}": memcli(mode) for mode in MEMCLI_MODES}
+    for name, search in searchers.items():
+        out[name] = _ids(corpus.ids, search)
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--locomo", action="store_true")
-    parser.add_argument("--scifact", action="store_true")
-    parser.add_argument("--alpha", type=float, nargs="*")
-    args = parser.parse_args()
-    _setup_env()
-    from memcli.search.fusion import DEFAULT_PARAMS, FUSION_VERSION, FusionParams
+def _by_text(
+    searcher: baselines.BM25 | baselines.Grep, k: int
+) -> Callable[[int, data.Query], list[int]]:
+    return lambda _, query: searcher.search(query.text, k)
 
+
+def _ids(ids: Sequence[str], search: Callable[[int, data.Query], list[int]]) -> Ranker:
+    return lambda i, query: [ids[j] for j in search(i, query)]
+
+
+def run_locomo(bench: Bench, path: Path, conversations: int | None) -> tuple[str, list[str]]:
+    """LoCoMo evidence recall per system: (Markdown body, one summary line per system)."""
+    ks = data.LOCOMO_KS
+    scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    seconds: dict[str, float] = defaultdict(float)
+    corpora = data.locomo(path, conversations)
+    for corpus in corpora:
+        for name, rank in rankers(bench, corpus, max(ks)).items():
+            started = time.perf_counter()
+            for i, query in enumerate(corpus.queries):
+                got = rank(i, query)
+                for k in ks:
+                    r = data.recall_at(got, query.relevant, k)
+                    scores[name][f"all@{k}"].append(r)
+                    scores[name][f"{query.category}@{k}"].append(r)
+            seconds[name] += time.perf_counter() - started
+    count = sum(len(c.queries) for c in corpora)
+
+    def pct(name: str, key: str) -> str:
+        values = scores[name].get(key, [])
+        return f"{100 * sum(values) / len(values):.1f}" if values else "-"
+
+    body = [
+        f"LoCoMo turn-level evidence recall (%), {count} questions with evidence, "
+        f"{len(corpora)} conversation(s). Time = all queries of the system, in this process.",
+        "",
+        md_table(
+            ["system", *(f"R@{k}" for k in ks), "time (s)"],
+            [[n, *(pct(n, f"all@{k}") for k in ks), f"{seconds[n]:.1f}"] for n in SYSTEMS],
+        ),
+    ]
+    categories = sorted({q.category for c in corpora for q in c.queries})
+    for k in ks:
+        heads = [f"{c} {data.LOCOMO_CATEGORIES.get(c, '')} ({_n(corpora, c)})" for c in categories]
+        body += ["", f"R@{k} per category (category, name, questions):", ""]
+        body.append(
+            md_table(
+                ["system", *heads],
+                [[n, *(pct(n, f"{c}@{k}") for c in categories)] for n in SYSTEMS],
+            )
+        )
+    lines = [
+        f"LoCoMo {name:<28} " + " ".join(f"{pct(name, f'all@{k}'):>5}" for k in ks)
+        for name in SYSTEMS
+    ]
+    return "\n".join(body), lines
+
+
+def _n(corpora: list[data.Corpus], category: str) -> int:
+    return sum(q.category == category for c in corpora for q in c.queries)
+
+
+def run_scifact(bench: Bench, folder: Path) -> tuple[str, list[str]]:
+    corpus = data.scifact(folder)
+    results = {}
+    for name, rank in rankers(bench, corpus, 10).items():
+        started = time.perf_counter()
+        values = [data.ndcg_at(rank(i, q), q.relevant) for i, q in enumerate(corpus.queries)]
+        results[name] = (sum(values) / len(values), time.perf_counter() - started)
+    body = (
+        f"SciFact nDCG@10, {len(corpus.queries)} test queries, {len(corpus.ids)} abstracts.\n\n"
+        + md_table(
+            ["system", "nDCG@10", "time (s)"],
+            [[n, f"{results[n][0]:.4f}", f"{results[n][1]:.1f}"] for n in SYSTEMS],
+        )
+    )
+    return body, [f"SciFact {n:<28} {results[n][0]:.4f}" for n in SYSTEMS]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--locomo", action="store_true", help="only LoCoMo (default: both)")
+    parser.add_argument("--scifact", action="store_true", help="only SciFact (default: both)")
+    parser.add_argument("--locomo-file", type=Path, default=data.LOCOMO_FILE)
+    parser.add_argument("--scifact-dir", type=Path, default=data.SCIFACT_DIR)
+    parser.add_argument("--conversations", type=int, help="only the first N LoCoMo conversations")
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    from common import record, setup
+
+    bench = setup(args, __file__, argv)
+    started = time.time()
     both = not (args.locomo or args.scifact)
-    for alpha in args.alpha or [DEFAULT_PARAMS.alpha]:
-        params = FusionParams(**{**DEFAULT_PARAMS.__dict__, "alpha": alpha})
-        print(f"## {FUSION_VERSION}, alpha {alpha}")
-        if args.locomo or both:
-            res = locomo(params)
-            print("LoCoMo evidence recall (%)   R@5    R@10   R@25   R@50")
-            for mode, d in res.items():
-                print(f"  {mode:<26} " + " ".join(f"{d[f'all@{k}']:6.1f}" for k in (5, 10, 25, 50)))
-        if args.scifact or both:
-            res2 = scifact(params)
-            print("SciFact nDCG@10  " + "  ".join(f"{m} {v:.4f}" for m, v in res2.items()))
-        sys.stdout.flush()
+    from memcli.search.fusion import FUSION_VERSION
+    from memcli.search.tokenizer import TOKENIZER_VERSION
+
+    parts = []
+    if args.locomo or both:
+        body, lines = run_locomo(bench, args.locomo_file, args.conversations)
+        parts.append(body)
+        print("\n".join(lines), file=sys.stderr)
+    if args.scifact or both:
+        body, lines = run_scifact(bench, args.scifact_dir)
+        parts.append(body)
+        print("\n".join(lines), file=sys.stderr)
+    title = (
+        f"recall quality, memcli ({FUSION_VERSION}, tokenizer v{TOKENIZER_VERSION}) and baselines"
+    )
+    record(bench, title, "\n\n".join(parts), started)
 
 
 if __name__ == "__main__":

@@ -1,29 +1,38 @@
-"""The floor of a cold recall: start Python, import fastembed and duckdb, load the model,
-embed one query, open the store. memcli cannot be faster than this.
+"""The floor of a cold command: start Python, import fastembed and duckdb, load the model,
+embed one text, open the store. A cold `memcli recall` or `memcli add` cannot be faster.
+With --embed-file it embeds every text of a JSON Lines file instead and opens no store: the
+raw fastembed throughput that `memcli import` is compared with.
 
-    python bench/floor.py STORE QUERY      (model folder from MEMCLI_MODEL_PATH)
+    python bench/floor.py MODEL_DIR DIM POOLING STORE TEXT
+    python bench/floor.py MODEL_DIR DIM POOLING --embed-file FILE.jsonl
 """
 
 from __future__ import annotations
 
-import os
+import json
 import sys
 
 import duckdb
 from fastembed import TextEmbedding
 from fastembed.common.model_description import ModelSource, PoolingType
 
-NAME = "bench-floor/all-MiniLM-L6-v2"
+folder, dim, pooling, *rest = sys.argv[1:]
+NAME = "bench-floor/model"
 TextEmbedding.add_custom_model(
     model=NAME,
-    pooling=PoolingType.MEAN,
+    pooling=PoolingType.MEAN if pooling == "mean" else PoolingType.CLS,
     normalization=True,
     sources=ModelSource(hf=NAME),
-    dim=384,
+    dim=int(dim),
     model_file="model.onnx",
 )
-model = TextEmbedding(NAME, specific_model_path=os.environ["MEMCLI_MODEL_PATH"])
-vector = next(iter(model.embed([sys.argv[2]])))
-con = duckdb.connect(sys.argv[1], read_only=True)
-con.close()
-print(float(vector[0]))
+model = TextEmbedding(NAME, specific_model_path=folder)
+if rest[0] == "--embed-file":
+    with open(rest[1], encoding="utf-8") as handle:
+        texts = [json.loads(line)["text"] for line in handle if line.strip()]
+    print(sum(1 for _ in model.embed(texts)))
+else:
+    vector = next(iter(model.embed([rest[1]])))
+    con = duckdb.connect(rest[0], read_only=True)
+    con.close()
+    print(float(vector[0]))

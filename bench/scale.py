@@ -1,13 +1,22 @@
-"""Cold recall at scale, next to the floor set by the work itself.
+"""Speed and size at scale: cold commands next to their floor, import next to raw fastembed.
 
-Builds deterministic synthetic stores of note-like memories (cached under bench/.cache),
-then times, alternately and in fresh processes:
-  floor   python starts, imports fastembed and duckdb, loads the same model, embeds one
-          query and opens the store read-only (bench/floor.py)
-  recall  `memcli recall QUERY` as a user types it
-Needs the real all-MiniLM-L6-v2 in ../shared/models.
+Deterministic synthetic stores of note-like memories (templates with names, ports, IPs,
+ticket ids; built once through memcli's import, cached in --cache), then, alternately and in
+fresh processes, so that the noise of a shared machine hits both sides alike:
 
-    python bench/scale.py --sizes 10000 100000 --runs 5
+  floor        python starts, imports fastembed and duckdb, loads the same model, embeds one
+               text and opens the store read-only (bench/floor.py)
+  cold recall  `memcli --db STORE --json recall QUERY`, as a user types it
+  cold add     `memcli --db COPY --json add TEXT` (a copy of the store, a new text each run)
+  import       `memcli --db NEW --json import FILE` of --import-count new notes into a new
+               store, next to bench/floor.py --embed-file FILE (raw fastembed on the same
+               texts, process start and model load included on both sides)
+
+Ratios are per run (each command over the floor measured just before it), reported as the
+median with the range. Peak RSS is the process's maximum resident set (wait4's ru_maxrss).
+Warm recall is bench/warm.py.
+
+    python bench/scale.py --sizes 1000 10000 100000 --runs 7
 """
 
 from __future__ import annotations
@@ -16,15 +25,19 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CACHE = HERE / ".cache"
-MODEL = HERE.parent.parent / "shared" / "models" / "all-MiniLM-L6-v2-onnx"
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from common import Bench, add_common_args, md_table  # noqa: E402
 
 PEOPLE = [
     "Alice",
@@ -140,63 +153,164 @@ def note(rng: random.Random) -> str:
     return rng.choice(TEMPLATES).format(**values)
 
 
-def build(size: int) -> Path:
-    db = CACHE / f"scale-{size}.duckdb"
-    if db.exists():
-        return db
-    rng = random.Random(size)
-    lines = [json.dumps({"text": f"{note(rng)} (#{i})"}) for i in range(size)]
-    source = CACHE / f"scale-{size}.jsonl"
-    source.write_text("\n".join(lines) + "\n")
-    started = time.time()
-    tmp = db.with_name(db.name + ".building")
-    tmp.unlink(missing_ok=True)
-    _memcli("--db", str(tmp), "import", str(source))
-    tmp.rename(db)
-    print(f"built {db.name} in {time.time() - started:.0f}s", file=sys.stderr)
+def notes(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [f"{note(rng)} (#{i})" for i in range(count)]
+
+
+def write_jsonl(path: Path, texts: list[str]) -> None:
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+
+
+def build(bench: Bench, size: int) -> Path:
+    """The cached store of `size` synthetic notes (rebuilt for another tokenizer)."""
+    from data import build_store, store_is_current
+
+    db = bench.cache / f"scale-{size}.duckdb"
+    if not (db.exists() and store_is_current(db, size)):
+        build_store(db, [{"text": text} for text in notes(size, size)])
     return db
 
 
-def _memcli(*args: str) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "memcli", *args], check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    rss_mb: float
 
 
-def _floor(db: Path, query: str) -> float:
+def memcli(db: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "memcli", "--db", str(db), "--json", *args]
+
+
+def floor(bench: Bench, *args: str) -> list[str]:
+    model = [str(bench.model_path), str(bench.dim), bench.pooling]
+    return [sys.executable, str(HERE / "floor.py"), *model, *args]
+
+
+def timed(bench: Bench, command: list[str]) -> Run:
+    """Wall time and peak RSS of one fresh process (which must succeed)."""
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, str(HERE / "floor.py"), str(db), query],
-        check=True,
-        stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(
+        command, env=bench.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    return time.perf_counter() - started
+    assert proc.stderr is not None
+    errors = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        sys.exit(f"{' '.join(command)} failed ({proc.returncode}): {errors.decode()[-2000:]}")
+    return Run(seconds, usage.ru_maxrss / 1024)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    if not (MODEL / "model.onnx").exists():
-        sys.exit(f"skipped: the real model is not at {MODEL}")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    os.environ["MEMCLI_HOME"] = str(CACHE / "home")
-    os.environ["MEMCLI_MODEL_PATH"] = str(MODEL)
-    print("| memories | floor (s, median) | cold recall (s, median) | ratio |")
-    print("|---:|---:|---:|---:|")
-    for size in args.sizes:
-        db = build(size)
-        floors, recalls = [], []
-        for run in range(args.runs):
+def ratio(parts: list[Run], floors: list[Run]) -> str:
+    values = [p.seconds / f.seconds for p, f in zip(parts, floors, strict=True)]
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def med(runs: list[Run], attribute: str = "seconds") -> float:
+    return statistics.median(getattr(r, attribute) for r in runs)
+
+
+def measure_size(bench: Bench, size: int, runs: int) -> list[str]:
+    db = build(bench, size)
+    copy = bench.cache / f"scale-{size}-add.duckdb"
+    shutil.copyfile(db, copy)
+    try:
+        floors, recalls, add_floors, adds = [], [], [], []
+        for run in range(runs):
             query = QUERIES[run % len(QUERIES)]
-            floors.append(_floor(db, query))
-            # --json so the timing does not depend on the terminal; the store is reinforced
-            # by each recall, as for a user.
-            recalls.append(_memcli("--db", str(db), "--json", "recall", query))
-        f, r = statistics.median(floors), statistics.median(recalls)
-        print(f"| {size:,} | {f:.3f} | {r:.3f} | {r / f:.2f} |")
-        sys.stdout.flush()
+            floors.append(timed(bench, floor(bench, str(db), query)))
+            recalls.append(timed(bench, memcli(db, "recall", query)))
+            text = f"bench add {time.time_ns()}: {note(random.Random(run))}"
+            add_floors.append(timed(bench, floor(bench, str(copy), text)))
+            adds.append(timed(bench, memcli(copy, "add", text)))
+    finally:
+        copy.unlink(missing_ok=True)
+    size_bytes = db.stat().st_size
+    return [
+        f"{size:,}",
+        f"{med(floors):.3f}",
+        f"{med(recalls):.3f}",
+        ratio(recalls, floors),
+        f"{med(adds):.3f}",
+        ratio(adds, add_floors),
+        f"{med(floors, 'rss_mb'):.0f} / {med(recalls, 'rss_mb'):.0f} / {med(adds, 'rss_mb'):.0f}",
+        f"{size_bytes / 2**20:.1f}",
+        f"{size_bytes / size:,.0f}",
+    ]
+
+
+def measure_import(bench: Bench, count: int, runs: int) -> list[str]:
+    source = bench.cache / f"import-{count}.jsonl"
+    write_jsonl(source, notes(count, 7 * count + 1))
+    target = bench.cache / f"import-{count}.duckdb"
+    raws, imports = [], []
+    try:
+        for _ in range(runs):
+            raws.append(timed(bench, floor(bench, "--embed-file", str(source))))
+            target.unlink(missing_ok=True)
+            imports.append(timed(bench, memcli(target, "import", str(source))))
+    finally:
+        target.unlink(missing_ok=True)
+    speed = [r.seconds / i.seconds for r, i in zip(raws, imports, strict=True)]
+    return [
+        f"{count:,}",
+        f"{med(raws):.2f} ({count / med(raws):.0f}/s)",
+        f"{med(imports):.2f} ({count / med(imports):.0f}/s)",
+        f"{statistics.median(speed):.2f} ({min(speed):.2f}-{max(speed):.2f})",
+        f"{med(raws, 'rss_mb'):.0f} / {med(imports, 'rss_mb'):.0f}",
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--import-count", type=int, default=5000)
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    from common import record, setup
+
+    bench = setup(args, __file__, argv)
+    started = time.time()
+    rows = [measure_size(bench, size, args.runs) for size in args.sizes]
+    imported = measure_import(bench, args.import_count, max(1, args.runs // 2))
+    body = "\n".join(
+        [
+            f"Medians of {args.runs} alternating runs; ratios per run, median (min-max).",
+            "",
+            md_table(
+                [
+                    "memories",
+                    "floor (s)",
+                    "cold recall (s)",
+                    "recall ÷ floor",
+                    "cold add (s)",
+                    "add ÷ floor",
+                    "peak RSS floor / recall / add (MB)",
+                    "store (MiB)",
+                    "bytes per memory",
+                ],
+                rows,
+            ),
+            "",
+            f"Import of new notes into a new store, {max(1, args.runs // 2)} alternating runs "
+            "(wall time of the whole process on both sides):",
+            "",
+            md_table(
+                [
+                    "notes",
+                    "raw fastembed (s)",
+                    "memcli import (s)",
+                    "import ÷ raw throughput",
+                    "peak RSS raw / import (MB)",
+                ],
+                [imported],
+            ),
+        ]
+    )
+    record(bench, "speed and size at scale (cold commands, import)", body, started)
 
 
 if __name__ == "__main__":

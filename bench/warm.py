@@ -1,18 +1,16 @@
-"""Warm recall: many recalls in one process (as the TUI makes them), after the first.
+"""Warm recall: many recalls in one process, as the TUI makes them, after the first.
 
-Opens a Context on a store (default: the cached 100k scale store, see bench/scale.py), makes
-one untimed recall (loads the model and, with the vector cache, the vectors), then times
+For each synthetic store of bench/scale.py (built there, cached in --cache): a Context on
+the store, one untimed recall (loads the model and fills the in-process vector cache), then
 `--runs` recalls of different queries through memcli.service.reading.recall_memories with
-reinforce=False (each opens the store, embeds the query, searches, reads the hits).
-Needs the real all-MiniLM-L6-v2 in ../shared/models.
+reinforce=False (each opens the store, embeds the query, searches and reads the hits).
 
-    python bench/warm.py [--db bench/.cache/scale-100000.duckdb] [--runs 50]
+    python bench/warm.py --sizes 1000 10000 100000 --runs 100
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -20,9 +18,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
 
-from scale import BOOKS, CACHE, CITIES, FOODS, MODEL, MONTHS, PEOPLE, QUERIES, THINGS  # noqa: E402
+from common import Bench, add_common_args, md_table, memcli_context, percentile  # noqa: E402
+from scale import BOOKS, CITIES, FOODS, MONTHS, PEOPLE, QUERIES, THINGS, build  # noqa: E402
 
 SHAPES = [
     "{person} phone number",
@@ -59,42 +59,47 @@ def queries(count: int) -> list[str]:
     return out[:count]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", type=Path, default=CACHE / "scale-100000.duckdb")
-    parser.add_argument("--runs", type=int, default=50)
-    args = parser.parse_args()
-    if not (MODEL / "model.onnx").exists():
-        sys.exit(f"skipped: the real model is not at {MODEL}")
-    if not args.db.exists():
-        sys.exit(f"no store at {args.db} (python bench/scale.py builds it)")
-    os.environ["MEMCLI_HOME"] = str(CACHE / "home")
-    os.environ["MEMCLI_MODEL_PATH"] = str(MODEL)
-    os.environ.pop("MEMCLI_MODEL", None)
-
-    from memcli.config import load_settings
+def measure(bench: Bench, size: int, runs: int) -> list[str]:
     from memcli.search.recall import RecallRequest
-    from memcli.service.context import Context
     from memcli.service.reading import recall_memories
 
-    ctx = Context(load_settings(args.db))
-    asked = queries(args.runs + 1)
+    ctx = memcli_context(build(bench, size))
+    asked = queries(runs + 1)
     started = time.perf_counter()
     recall_memories(ctx, RecallRequest(asked[0]), reinforce=False)
     first = time.perf_counter() - started
-    times = []
+    times, empty = [], 0
     for query in asked[1:]:
         started = time.perf_counter()
         hits = recall_memories(ctx, RecallRequest(query), reinforce=False)
         times.append(time.perf_counter() - started)
-        assert hits, query
-    times.sort()
-    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    print(
-        f"{args.db.name}: first recall {first * 1000:.0f} ms (model load included); "
-        f"then {len(times)} recalls: p50 {statistics.median(times) * 1000:.1f} ms, "
-        f"p95 {p95 * 1000:.1f} ms, max {times[-1] * 1000:.1f} ms"
+        empty += not hits
+    return [
+        f"{size:,}",
+        f"{first * 1000:.0f}",
+        f"{statistics.median(times) * 1000:.1f}",
+        f"{percentile(times, 0.95) * 1000:.1f}",
+        f"{max(times) * 1000:.1f}",
+        str(empty),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--runs", type=int, default=100)
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    from common import record, setup
+
+    bench = setup(args, __file__, argv)
+    started = time.time()
+    rows = [measure(bench, size, args.runs) for size in args.sizes]
+    body = f"{args.runs} different queries per store after one untimed recall.\n\n" + md_table(
+        ["memories", "first recall (ms)", "p50 (ms)", "p95 (ms)", "max (ms)", "empty answers"],
+        rows,
     )
+    record(bench, "warm recall in one process", body, started)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,247 @@
+"""A tiny run of every bench script (bench/), so the harness cannot rot.
+
+Each script runs on a few synthetic memories with the tiny test model, writes its stores in
+a temporary cache, and records its section in a temporary results file (never in
+bench/RESULTS.md). The assertions check the tables the scripts print and record, and that
+memcli's numbers in them are the ones the data allows.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.support.tiny_model import TINY_DIM, TINY_MODEL_NAME
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+TURNS = [
+    ("Ann", "I adopted a puppy named Biscuit last weekend"),
+    ("Ben", "Congrats! What breed is Biscuit?"),
+    ("Ann", "A beagle, he loves the park by the river"),
+    ("Ben", "I started pottery classes on Tuesdays"),
+    ("Ann", "Pottery sounds fun, what did you make?"),
+    ("Ben", "A blue bowl for my sister"),
+]
+LATER = [
+    ("Ann", "Biscuit learned to sit and fetch"),
+    ("Ben", "My sister loved the blue bowl"),
+    ("Ann", "We moved to a flat near the station"),
+]
+
+
+def _locomo(folder: Path) -> Path:
+    def turns(session: int, rows: list[tuple[str, str]]) -> list[dict[str, str]]:
+        return [
+            {"speaker": who, "text": text, "dia_id": f"D{session}:{i + 1}"}
+            for i, (who, text) in enumerate(rows)
+        ]
+
+    conversation = {
+        "speaker_a": "Ann",
+        "speaker_b": "Ben",
+        "session_1_date_time": "1:56 pm on 8 May, 2023",
+        "session_1": turns(1, TURNS),
+        "session_2_date_time": "10:37 am on 27 June, 2023",
+        "session_2": turns(2, LATER),
+    }
+    qa = [
+        {"question": "What is the name of Ann's puppy?", "evidence": ["D1:1"], "category": 4},
+        {"question": "When are Ben's pottery classes?", "evidence": ["D1:4"], "category": 1},
+        {"question": "Where did Ann move?", "evidence": ["D2:3; D9:99"], "category": 2},
+        {"question": "no evidence", "answer": "x", "category": 5},
+    ]
+    path = folder / "locomo.json"
+    path.write_text(json.dumps([{"sample_id": "conv-t", "conversation": conversation, "qa": qa}]))
+    return path
+
+
+def _scifact(folder: Path) -> Path:
+    docs = {  # ids of three digits or more, as in SciFact (memcli ids have 4+ characters)
+        "101": ("Aspirin and heart attacks", "Daily aspirin lowers the risk of heart attack."),
+        "102": ("Coffee and sleep", "Caffeine in coffee delays sleep onset in adults."),
+        "103": ("Dogs and stress", "Owning a dog reduces stress hormones in owners."),
+        "104": ("Vitamin D", "Vitamin D supplements do not prevent fractures."),
+    }
+    root = folder / "scifact"
+    (root / "qrels").mkdir(parents=True)
+    (root / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": k, "title": t, "text": x}) + "\n" for k, (t, x) in docs.items())
+    )
+    queries = {"q1": "aspirin prevents heart attack", "q2": "coffee keeps people awake"}
+    (root / "queries.jsonl").write_text(
+        "".join(json.dumps({"_id": k, "text": v}) + "\n" for k, v in queries.items())
+    )
+    (root / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\t101\t1\nq2\t102\t1\n")
+    return root
+
+
+CASES = [
+    {
+        "id": "adv_prefix_collision_01",
+        "family": "purge",
+        "setup_facts": [
+            "Customer alice@acme.io subscribed in 2024.",
+            "Customer alice.smith@acme.io subscribed in 2023.",
+            "Quarterly all-hands was rescheduled.",
+        ],
+        "mutations": [["purge", "alice@acme.io"]],
+        "final_query": "Which alice customers subscribed?",
+        "must_contain": ["alice.smith@acme.io"],
+        "must_not_contain": ["alice@acme.io subscribed"],
+        "attack_category": "prefix_collision",
+    },
+    {
+        "id": "adv_recursive_supersession_01",
+        "family": "drift",
+        "setup_facts": ["User has been using Chrome as primary browser since 2020."],
+        "mutations": [
+            ["supersede", "user primary browser Chrome", "User switched to Brave in 2024."],
+            ["supersede", "user primary browser Brave", "User switched back to Chrome in 2025."],
+        ],
+        "final_query": "Did the user switch back to Chrome?",
+        "must_contain": ["Chrome"],
+        "must_not_contain": ["switched to Brave"],
+        "attack_category": "recursive_supersession",
+    },
+]
+
+
+@pytest.fixture
+def bench(tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run a bench script's main() in this process with the tiny model and a temporary cache;
+    returns (its stdout, the results file)."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    for name in ("MEMCLI_HOME", "MEMCLI_MODEL_PATH", "PYTHONPATH"):
+        monkeypatch.setenv(name, "")  # restored after the test: the scripts set them
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\nIntro.\n\n## older section\n\nold\n")
+    common = [
+        "--cache", str(tmp_path / "cache"), "--model", str(tiny_model_dir),
+        "--model-name", TINY_MODEL_NAME, "--dim", str(TINY_DIM), "--results", str(results),
+    ]  # fmt: skip
+
+    def run(script: str, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+        module = _load(script)
+        module.main([*args, *common])
+        return capsys.readouterr().out, results.read_text()
+
+    return run
+
+
+def _load(script: str) -> ModuleType:
+    if script in sys.modules:
+        return importlib.reload(sys.modules[script])
+    return importlib.import_module(script)
+
+
+def _row(table: str, name: str) -> list[str]:
+    line = next(line for line in table.splitlines() if line.startswith(f"| {name} |"))
+    return [cell.strip() for cell in line.strip("|").split("|")][1:]
+
+
+def _recorded_newest_first(results: str, title: str) -> None:
+    sections = re.findall(r"^## (.*)$", results, flags=re.MULTILINE)
+    assert title in sections[0] and sections[1] == "older section"
+    assert results.startswith("# Benchmark results\n\nIntro.\n")
+    assert "cores" in results and "RAM" in results and "python bench/" in results
+
+
+def test_dev_eval_ranks_every_system_on_both_sets(bench: Any, tmp_path: Path, capsys: Any) -> None:
+    out, results = bench(
+        "dev_eval",
+        "--locomo-file", str(_locomo(tmp_path)), "--scifact-dir", str(_scifact(tmp_path)),
+        capsys=capsys,
+    )  # fmt: skip
+    _recorded_newest_first(results, "recall quality")
+    for system in ("memcli hybrid", "rank-bm25, lowercase split", "grep, substrings"):
+        locomo = _row(out, system)
+        assert len(locomo) == 5
+        recall = [float(v) for v in locomo[:4]]
+        assert recall == sorted(recall) and all(0 <= r <= 100 for r in recall)
+    # "Where did Ann move?" has one evidence id that is no turn: a miss by protocol, so no
+    # system reaches 100 at any k; the other two questions are found by keyword search.
+    assert max(float(v) for v in _row(out, "memcli keyword")[:4]) == pytest.approx(83.3, abs=0.1)
+    assert "R@5 per category" in out and "1 multi-hop (1)" in out
+    scifact = out[out.index("SciFact nDCG@10") :]
+    assert float(_row(scifact, "memcli keyword")[0]) == pytest.approx(1.0)
+    assert float(_row(scifact, "rank-bm25, memcli tokenizer")[0]) == pytest.approx(1.0)
+
+
+def test_forgeteval_scores_every_system(bench: Any, tmp_path: Path, capsys: Any) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(json.dumps(c) + "\n" for c in CASES))
+    out, results = bench("forgeteval", "--cases", str(cases), capsys=capsys)
+    _recorded_newest_first(results, "ForgetEval-Adv")
+    # top1 forgets only the best match of "alice@acme.io", and supersedes twice: both pass
+    assert _row(out, "memcli, top1") == ["100.0% (2/2)", "100.0% (2/2)"]
+    assert "prefix_collision (1)" in out and "recursive_supersession (1)" in out
+
+
+def test_forgeteval_case_scoring() -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        forgeteval = _load("forgeteval")
+    finally:
+        sys.path.remove(str(BENCH))
+
+    class Keeps(forgeteval.ListStore):  # type: ignore[misc,name-defined]
+        """Ignores every mutation: the forgotten fact stays findable."""
+
+        def supersede(self, selector: str, new_fact: str) -> None:
+            self.inscribe(new_fact)
+
+        def purge(self, selector: str) -> None:
+            pass
+
+    assert forgeteval.run_case(Keeps(forgeteval.bm25_ranker), CASES[0]) == forgeteval.Outcome(
+        False, False
+    )
+    # BM25 over memcli's tokens tells alice@acme.io from alice.smith@acme.io; grep's words
+    # (alice, acme, io) do not, and its top-1 purge takes the newer memory: the wrong one.
+    assert forgeteval.run_case(forgeteval.ListStore(forgeteval.bm25_ranker), CASES[0]).probed
+    assert not forgeteval.run_case(forgeteval.ListStore(forgeteval.grep_ranker), CASES[0]).probed
+
+
+def test_tune_reproduces_memcli_recall(bench: Any, tmp_path: Path, capsys: Any) -> None:
+    out, results = bench(
+        "tune",
+        "--locomo-file", str(_locomo(tmp_path)), "--scifact-dir", str(_scifact(tmp_path)),
+        "--check", "6",
+        capsys=capsys,
+    )  # fmt: skip
+    _recorded_newest_first(results, "offline fusion")
+    assert _row(out, "LoCoMo")[1] == "0/6" and _row(out, "SciFact")[1] == "0/6"
+
+
+def test_warm_times_recalls(bench: Any, capsys: Any) -> None:
+    out, results = bench("warm", "--sizes", "20", "--runs", "5", capsys=capsys)
+    _recorded_newest_first(results, "warm recall")
+    row = _row(out, "20")
+    assert len(row) == 5 and all(float(v) > 0 for v in row[:4])
+
+
+def test_scale_runs_every_cold_command(bench: Any, capsys: Any) -> None:
+    out, results = bench(
+        "scale", "--sizes", "20", "--runs", "1", "--import-count", "10", capsys=capsys
+    )
+    _recorded_newest_first(results, "speed and size")
+    row = _row(out, "20")
+    assert len(row) == 8 and float(row[2].split()[0]) > 0 and int(row[7].replace(",", "")) > 0
+    assert _row(out, "10")[2].split()[0].replace(".", "").isdigit()
+
+
+def test_no_record_leaves_the_results_file_alone(bench: Any, tmp_path: Path, capsys: Any) -> None:
+    before = (tmp_path / "RESULTS.md").read_text()
+    out, results = bench(
+        "dev_eval", "--scifact", "--scifact-dir", str(_scifact(tmp_path)), "--no-record",
+        capsys=capsys,
+    )  # fmt: skip
+    assert "SciFact nDCG@10" in out and results == before
