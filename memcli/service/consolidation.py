@@ -177,7 +177,11 @@ def _snapshot(con: duckdb.DuckDBPyConnection, model: str | None) -> _Snapshot:
     return _Snapshot(
         last_seq=last_seq,
         top_seq=runs.max_seq(con),
-        changed=runs.changed_seqs(con, last_seq, last.as_of if last else None),
+        # Edited since the last run: since its as-of moment or its start, whichever is
+        # earlier (a run --as-of a future date must not hide the edits made before it).
+        changed=runs.changed_seqs(
+            con, last_seq, min(last.as_of, last.started_at) if last else None
+        ),
         duplicate_groups=runs.duplicate_groups(con),
         fading=runs.fading_candidates(con),
         kept_apart=runs.kept_apart_pairs(con),

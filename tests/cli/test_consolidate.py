@@ -206,3 +206,13 @@ def test_history_of_an_unknown_id_is_a_clean_error(cli) -> None:
     add_fillers(cli)
     result = cli("history", "zzzzzzzz")
     assert result.code == 1 and "Traceback" not in result.stderr
+
+
+def test_an_edit_after_a_run_as_of_a_future_date_is_still_compared(cli) -> None:
+    add_fillers(cli)
+    old = add(cli, "office door code 1234", "-i", "5", "--at", "2025-01-01")
+    other = add(cli, "the kettle in the kitchen is broken", "-i", "5", "--at", "2026-01-01")
+    assert consolidate(cli, "--as-of", "2031-01-01")["superseded"] == []
+    assert cli("edit", other, "--text", "office door code 4471").code == 0
+    report = consolidate(cli)
+    assert [(s["id"], s["by"]) for s in report["superseded"]] == [(old, other)]
