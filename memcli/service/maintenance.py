@@ -17,6 +17,7 @@ from memcli.search.tokenizer import TOKENIZER_VERSION
 from memcli.security import keys
 from memcli.service.context import Context
 from memcli.service.ingest import embed_prepared, prepare, write_index
+from memcli.store import consolidation as runs
 from memcli.store import index
 from memcli.store import memories as rows
 from memcli.store.connection import Store
@@ -108,7 +109,24 @@ def stats(ctx: Context, load_model: bool = True) -> dict[str, Any]:
         report["keyword_index"] = {"postings": row[0] if row else 0, "terms": row[1] if row else 0}
         stored_tok = rows.get_meta(con, "tokenizer_version")
         report["index_tokenizer_version"] = int(stored_tok) if stored_tok else TOKENIZER_VERSION
+        report["last_consolidation"] = _last_consolidation(con)
+        report["erasure_pending"] = rows.get_meta(con, "needs_erasure") == "1"
     return report
+
+
+def _last_consolidation(con: Any) -> dict[str, Any] | None:
+    """When the nightly job last ran and what it did (None: never)."""
+    last = runs.last_run(con)
+    if last is None:
+        return None
+    return {
+        "at": last.started_at.isoformat().replace("+00:00", "Z"),
+        "as_of": last.as_of.isoformat().replace("+00:00", "Z"),
+        "merged": len(last.report.get("merged", [])),
+        "superseded": len(last.report.get("superseded", [])),
+        "archived": len(last.report.get("archived", [])),
+        "rewrote_file": last.erased,
+    }
 
 
 def _size(path: os.PathLike[str]) -> int:

@@ -171,6 +171,7 @@ def test_forget_then_consolidate_erases_the_bytes(cli, store_path: Path) -> None
         return b"".join(p.read_bytes() for p in (store_path, wal) if p.exists())
 
     assert b"zebrawood" in file_bytes()  # deleted, not yet erased: the test can see it
+    assert cli("--json", "stats").json()["erasure_pending"] is True
     report = consolidate(cli)
     assert report["erase"] is True and report["bytes_after"] > 0
     assert b"zebrawood" not in file_bytes()
@@ -178,6 +179,9 @@ def test_forget_then_consolidate_erases_the_bytes(cli, store_path: Path) -> None
     assert query_db(store_path, "SELECT erased FROM runs") == [(True,)]
     assert query_db(store_path, "SELECT value FROM meta WHERE key = 'needs_erasure'") == [("0",)]
     assert consolidate(cli)["erase"] is False
+    stats = cli("--json", "stats").json()
+    assert stats["erasure_pending"] is False
+    assert stats["last_consolidation"]["rewrote_file"] is False  # the second run had no work
 
 
 def test_consolidate_backfills_missing_vectors(cli, store_path: Path, memcli_home: Path) -> None:
