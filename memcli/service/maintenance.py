@@ -6,6 +6,7 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from memcli.store import memories as rows
 from memcli.store.connection import Store
 from memcli.store.encryption import is_encrypted
 from memcli.store.migrations import CURRENT_VERSION
+from memcli.timeparse import humanize_age
 
 
 @dataclass
@@ -257,3 +259,19 @@ def _store_checks(ctx: Context, con: Any, checks: list[Check]) -> None:
             "run memcli reindex --missing (or memcli reindex after a model change)",
         )
     )
+    checks.append(_consolidation_check(ctx, con))
+
+
+def _consolidation_check(ctx: Context, con: Any) -> Check:
+    """When the nightly job last ran: a store that forgot something and was not consolidated
+    for days still holds the forgotten bytes (not a failure: it is explained)."""
+    last = runs.last_run(con)
+    pending = rows.get_meta(con, "needs_erasure") == "1"
+    advice = " (memcli schedule install runs memcli consolidate every night)"
+    if last is None:
+        detail = "never run" + ("; forgotten text awaits erasure" if pending else "")
+        return Check("consolidate", True, detail + advice)
+    detail = f"last run {humanize_age(last.started_at, ctx.now())} ago"
+    detail += "; forgotten text awaits erasure" if pending else ""
+    stale = ctx.now() - last.started_at > timedelta(days=2)
+    return Check("consolidate", True, detail + (advice if stale or pending else ""))

@@ -220,3 +220,13 @@ def test_an_edit_after_a_run_as_of_a_future_date_is_still_compared(cli) -> None:
     assert cli("edit", other, "--text", "office door code 4471").code == 0
     report = consolidate(cli)
     assert [(s["id"], s["by"]) for s in report["superseded"]] == [(old, other)]
+
+
+def test_doctor_says_when_consolidate_last_ran(cli) -> None:
+    add_fillers(cli)
+    before = cli("doctor")
+    assert "consolidate    never run" in before.stdout, before
+    assert "memcli schedule install" in before.stdout + before.stderr
+    consolidate(cli)
+    after = cli("doctor")
+    assert "consolidate    last run" in after.stdout, after
