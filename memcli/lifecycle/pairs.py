@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-BLOCK_ROWS = 256  # 256 x 100,000 cosines = 100 MB of float32 at a time
+BLOCK_ROWS = 128  # 128 x 100,000 cosines = 50 MB of float32 at a time
 NEIGHBOURS = 8  # closest memories examined per changed memory
 
 
@@ -25,7 +25,7 @@ def memory_vectors(row_seqs: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray
     matrix = np.asarray(matrix, dtype=np.float32)
     if len(seqs) != len(row_seqs):
         matrix = np.add.reduceat(matrix, starts, axis=0)
-    norms = np.linalg.norm(matrix, axis=1)
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))  # no matrix-sized temporary
     off = np.abs(norms - 1.0) > 1e-4  # chunk means, or a model that does not normalise
     if off.any():
         matrix = matrix.copy() if len(seqs) == len(row_seqs) else matrix

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from memcli.embed import model_info
 from memcli.errors import ModelUnavailable
 from memcli.lifecycle import similarity
 from memcli.lifecycle.pairs import memory_vectors, similar_pairs
@@ -106,10 +107,8 @@ def consolidate(
     except NoStore:
         report.notices.append("there is no store yet: nothing to consolidate")
         return report, Plan(), {}
-    if ctx.model_error is not None:
-        report.notices.append(
-            f"near duplicates not compared, vectors not backfilled: {ctx.model_error.message}"
-        )
+    if _configured_model(ctx) is None:
+        report.notices.append("near duplicates not compared: the embedding model is disabled")
     report.compared = len(snapshot.changed)
     report.backfill_pending = snapshot.missing_vectors if dry_run else 0
     report.erase = snapshot.needs_erasure
@@ -136,14 +135,19 @@ def consolidate(
 def _survey(
     ctx: Context, now: datetime, progress: Progress | None
 ) -> tuple[_Snapshot, Plan, dict[int, Memory]]:
-    """Read what the run needs and plan it, in one short read-only open of the store."""
-    embedder = ctx.embedder()
+    """Read what the run needs and plan it, in one short read-only open of the store.
+
+    Pairs are found among the stored vectors of the configured model: the model itself is
+    loaded only to backfill missing vectors."""
+    model = _configured_model(ctx)
     with ctx.store(write=False) as store:
         con = store.con
-        snapshot = _snapshot(con, embedder.name if embedder else None)
+        snapshot = _snapshot(con, model[0] if model else None)
         pairs: list[tuple[int, int, float]] = []
-        if embedder is not None and snapshot.changed:
-            row_seqs, matrix = index.exact_vectors(con, embedder.name, embedder.dim)
+        if model is not None and snapshot.changed:
+            name, dim = model
+            with index.bounded_buffers(con, working_bytes=8192 * dim * 8):
+                row_seqs, matrix = runs.all_vectors(con, name, dim)
             seqs, vectors = memory_vectors(row_seqs, matrix)
             active = np.isin(seqs, runs.active_seqs(con))
             if not active.all():  # archived memories are neither merged nor superseded
@@ -164,6 +168,18 @@ def _survey(
     plan_pairs(((memories[a], memories[b], c) for a, b, c in pairs), snapshot.kept_apart, plan)
     plan_fading(snapshot.fading, now, plan)
     return snapshot, plan, memories
+
+
+def _configured_model(ctx: Context) -> tuple[str, int] | None:
+    """The name and dimension of the configured model's vectors (None when it is disabled
+    or its dimension unknown), without loading it."""
+    settings = ctx.settings.model
+    if not settings.enabled:
+        return None
+    try:
+        return settings.name, model_info(settings).dim
+    except ModelUnavailable:
+        return None
 
 
 def _snapshot(con: duckdb.DuckDBPyConnection, model: str | None) -> _Snapshot:

@@ -119,6 +119,39 @@ def still_fading(con: duckdb.DuckDBPyConnection, seqs: list[int]) -> dict[int, d
     return {int(seq): touched.replace(tzinfo=UTC) for seq, touched in rows}
 
 
+def all_vectors(
+    con: duckdb.DuckDBPyConnection, model: str, dim: int, batch: int = 8192
+) -> tuple[np.ndarray, np.ndarray]:
+    """(seq per row, float32 matrix) of every chunk vector of `model`, ordered by seq and
+    chunk, read a range of seqs at a time into one preallocated matrix (a whole-table fetch
+    would hold the blobs, their joined bytes and DuckDB's cached blocks at once)."""
+    row = con.execute(
+        "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0), count(*) FROM vectors "
+        "WHERE model = ? AND octet_length(vec) = ?",
+        [model, dim * 4],
+    ).fetchone()
+    assert row is not None
+    low, high, count = (int(v) for v in row)
+    seqs = np.empty(count, dtype=np.int64)
+    matrix = np.empty((count, dim), dtype=np.float32)
+    filled = 0
+    for start in range(low, high + 1, batch):
+        found = con.execute(
+            "SELECT seq, vec FROM vectors WHERE model = ? AND octet_length(vec) = ? "
+            "AND seq >= ? AND seq < ? ORDER BY seq, chunk",
+            [model, dim * 4, start, start + batch],
+        ).fetchnumpy()
+        size = len(found["seq"])
+        if size:
+            end = min(filled + size, count)
+            seqs[filled:end] = found["seq"][: end - filled]
+            matrix[filled:end] = np.frombuffer(
+                b"".join(found["vec"][: end - filled]), dtype=np.float32
+            ).reshape(-1, dim)
+            filled = end
+    return seqs[:filled], matrix[:filled]
+
+
 def max_seq(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT coalesce(max(seq), 0) FROM memories").fetchone()
     assert row is not None
