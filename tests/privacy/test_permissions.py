@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +22,6 @@ from memcli.store.connection import open_store
 from memcli.store.rewrite import temporary_copies
 from tests.cli.helpers import add
 from tests.support.keyrings import MemoryKeyring
-
-
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
 
 KEY = StoreKey(secrets.token_hex(32), "MEMCLI_KEY")
 
