@@ -46,14 +46,21 @@ def similar_pairs(
     `seqs`/`vectors` are every comparable memory (unit vectors, from memory_vectors);
     `changed` the seqs to compare against them."""
     rows = np.flatnonzero(np.isin(seqs, changed))
+    # When everything changed (a store's first run), each pair is met from its first row:
+    # a block is compared with itself and the rows after it only, half the work.
+    forward = len(rows) == len(seqs)
     found: dict[tuple[int, int], float] = {}
     for start in range(0, len(rows), BLOCK_ROWS):
         block = rows[start : start + BLOCK_ROWS]
-        scores = vectors[block] @ vectors.T
-        scores[np.arange(len(block)), block] = -1.0  # a memory is not its own neighbour
+        first = int(block[0]) if forward else 0
+        scores = vectors[block] @ vectors[first:].T
+        scores[np.arange(len(block)), block - first] = -1.0  # not its own neighbour
+        if forward:
+            scores[np.tril_indices(len(block), -1)] = -1.0  # met from the earlier row
         # Few cells pass the threshold: pick them out, then keep each row's best few.
         hit_rows, hit_cols = np.nonzero(scores >= threshold)
         hit_scores = scores[hit_rows, hit_cols]
+        hit_cols += first
         order = np.lexsort((-hit_scores, hit_rows))
         taken: dict[int, int] = {}
         for i, j, cosine in zip(

@@ -151,6 +151,23 @@ def test_similar_pairs_equal_brute_force() -> None:
     assert {(a, b) for a, b, _ in found} >= {(i, i + 40) for i in range(1, 11)}
 
 
+def test_first_run_compares_each_pair_once_and_finds_the_same() -> None:
+    rng = np.random.default_rng(11)
+    base = rng.normal(size=(300, 16)).astype(np.float32)
+    matrix = np.vstack([base, base[::7] + 0.05 * rng.normal(size=(43, 16)).astype(np.float32)])
+    seqs, vectors = memory_vectors(np.arange(1, len(matrix) + 1, dtype=np.int64), matrix)
+    everything = similar_pairs(seqs, seqs, vectors, 0.9)  # forward only, in 3 blocks
+    cosines = vectors @ vectors.T
+    expected = {
+        (int(seqs[i]), int(seqs[j]))
+        for i in range(len(seqs))
+        for j in range(i + 1, len(seqs))
+        if cosines[i, j] >= 0.9
+    }
+    assert {(a, b) for a, b, _ in everything} == expected
+    assert len(expected) >= 43
+
+
 def test_memory_vectors_average_chunks() -> None:
     row_seqs = np.array([2, 1, 2], dtype=np.int64)
     matrix = np.array([[1, 0], [0, 1], [0, 1]], dtype=np.float32)
