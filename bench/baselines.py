@@ -85,7 +85,10 @@ def embeddings(model: Any, texts: Sequence[str], cache: Path, label: str) -> np.
     path = cache / f"embeddings-{digest.hexdigest()[:16]}.npy"
     if path.exists():
         return np.load(path)
-    matrix = np.array(list(model.embed(list(texts))), dtype=np.float32).reshape(len(texts), -1)
+    # Batches of 16: fastembed pads a batch to its longest text (up to 512 word pieces here),
+    # and its default of 256 abstracts takes over 20 GB of attention buffers.
+    vectors = list(model.embed(list(texts), batch_size=16))
+    matrix = np.array(vectors, dtype=np.float32).reshape(len(texts), -1)
     cache.mkdir(parents=True, exist_ok=True)
     np.save(path, matrix)
     return matrix

@@ -84,7 +84,7 @@ def cache_scores(bench: Bench, corpus: data.Corpus) -> StoreScores:
     from memcli.search.tokenizer import TOKENIZER_VERSION
 
     db = data.store(bench.cache, corpus)
-    path = bench.cache / f"tune2-{corpus.name}-v{TOKENIZER_VERSION}.pkl"
+    path = bench.cache / f"tune3-{corpus.name}-v{TOKENIZER_VERSION}.pkl"
     if path.exists() and path.stat().st_mtime >= db.stat().st_mtime:
         with path.open("rb") as handle:
             fields, queries = pickle.load(handle)  # plain data: this module may be __main__
@@ -99,7 +99,7 @@ def cache_scores(bench: Bench, corpus: data.Corpus) -> StoreScores:
 def _compute(bench: Bench, db: Path, corpus: data.Corpus) -> StoreScores:
     import duckdb
 
-    from memcli.search import bm25
+    from memcli.search import bm25, quant, semantic
     from memcli.search.tokenizer import tokenize
     from memcli.store import index
 
@@ -115,6 +115,8 @@ def _compute(bench: Bench, db: Path, corpus: data.Corpus) -> StoreScores:
         position = {int(s): i for i, s in enumerate(seqs)}
         doc_count, _ = index.corpus_stats(con)
         vec_seqs, matrix = index.exact_vectors(con, embedder.name, embedder.dim)
+        low, high, _ = index.vector_extent(con, embedder.name)
+        int8 = index.quantised_vectors(con, embedder.name, embedder.dim, low, high + 1)
         postings = con.execute("SELECT term, seq, tf FROM postings").fetchnumpy()
         all_freqs = index.all_doc_freqs(con)
     finally:
@@ -127,9 +129,13 @@ def _compute(bench: Bench, db: Path, corpus: data.Corpus) -> StoreScores:
         rows_of = order[start:end]
         docs = np.array([position[int(s)] for s in postings["seq"][rows_of]])
         by_term[term] = (docs, postings["tf"][rows_of].astype(np.float64))
-    vec_rows = np.array([position[int(s)] for s in vec_seqs])
     query_vectors = np.array([embedder.embed_query(q.text) for q in corpus.queries])
-    cosines = matrix @ query_vectors.T
+    if len(vec_seqs) <= semantic.SMALL_ROWS:
+        cosines = matrix @ query_vectors.T
+    else:  # what memcli computes for a large store: scores from the int8 copy
+        vec_seqs, q8, scales = int8
+        cosines = np.array([quant.approx_scores(q8, scales, x) for x in query_vectors]).T
+    vec_rows = np.array([position[int(s)] for s in vec_seqs])
     mean_idf = bm25.mean_idf(doc_count, all_freqs)
     out = []
     for i, query in enumerate(corpus.queries):

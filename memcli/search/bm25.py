@@ -77,6 +77,10 @@ def query_weights(
     return weights
 
 
-def term_score(tf: float, doc_len: float, avgdl: float, k1: float = K1, b: float = B) -> float:
-    """The saturating term-frequency part of BM25 (multiplied by the idf weight)."""
-    return tf * (k1 + 1) / (tf + k1 * (1 - b + b * doc_len / avgdl))
+def term_scores(
+    tfs: np.ndarray, doc_lens: np.ndarray, avgdl: float, k1: float = K1, b: float = B
+) -> np.ndarray:
+    """The saturating term-frequency part of BM25 (multiplied by the idf weight), for
+    postings with these term frequencies in memories of these lengths."""
+    scores: np.ndarray = tfs * (k1 + 1) / (tfs + k1 * (1 - b + b * doc_lens / avgdl))
+    return scores

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
+import numpy as np
 
 from memcli.lifecycle.decay import memory_retention
 from memcli.records import Hit, ScoreParts
@@ -33,31 +34,51 @@ class RecallRequest:
 
 
 def keyword_candidates(
-    con: duckdb.DuckDBPyConnection, query: str, filters: Filters, limit: int
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    filters: Filters,
+    limit: int,
+    stored: index.Corpus | None = None,
 ) -> dict[int, tuple[float, float]]:
-    """{seq: (bm25, coverage)} for the best keyword matches."""
+    """{seq: (bm25, coverage)} for the `limit` best keyword matches passing `filters` (ties:
+    the newer memory first), from one scan of the query terms' postings. `stored` is
+    index.corpus(con, filters) when the caller has it already."""
     tokens = tokenize(query)
     if not tokens:
         return {}
-    doc_count, total_len = index.corpus_stats(con)
+    stored = stored if stored is not None else index.corpus(con, filters)
+    doc_count = len(stored.seqs)
     if doc_count == 0:
         return {}
-    distinct = list(bm25.term_counts(tokens))
-    freqs = index.doc_freqs(con, distinct)
+    counts = bm25.term_counts(tokens)
+    posting_terms, posting_seqs, tfs = index.query_postings(con, list(counts))
+    terms, term_of = np.unique(posting_terms, return_inverse=True)
+    freqs = dict(
+        zip(terms.tolist(), np.bincount(term_of, minlength=len(terms)).tolist(), strict=True)
+    )
     average_idf = 0.0
     if bm25.needs_mean_idf(doc_count, freqs):
         average_idf = bm25.mean_idf(doc_count, index.all_doc_freqs(con))
     weights = bm25.query_weights(tokens, doc_count, freqs, average_idf)
-    top = index.bm25_top(con, weights, bm25.K1, bm25.B, total_len / doc_count, filters, limit)
-    if not top:
+    where = stored.positions(posting_seqs)
+    keep = stored.passes[where]
+    if not keep.any():
         return {}
+    term_weight = np.array([weights[t] for t in terms.tolist()], dtype=np.float64)[term_of]
+    avgdl = float(stored.doc_lens.sum()) / doc_count
+    partial = term_weight * bm25.term_scores(tfs, stored.doc_lens[where], avgdl)
     # Coverage: the share of the query's idf mass a memory contains (unknown terms count
     # with the idf of a term found nowhere, so a query of rare words is not "covered").
-    idf = {t: bm25.positive_idf(doc_count, freqs.get(t, 0)) for t in distinct}
-    total_idf = sum(idf.values())
-    matched = index.matched_terms(con, [seq for seq, _ in top], list(freqs))
+    idf = {t: bm25.positive_idf(doc_count, freqs.get(t, 0)) for t in counts}
+    term_idf = np.array([idf[t] for t in terms.tolist()], dtype=np.float64)[term_of]
+    seqs, seq_of = np.unique(posting_seqs[keep], return_inverse=True)
+    scores = np.bincount(seq_of, weights=partial[keep], minlength=len(seqs))
+    held = np.bincount(seq_of, weights=term_idf[keep], minlength=len(seqs))
+    coverage = held / sum(idf.values())
+    best = np.lexsort((-seqs, -scores))[:limit]
     return {
-        seq: (score, sum(idf[t] for t in matched.get(seq, ())) / total_idf) for seq, score in top
+        int(seq): (float(score), float(cover))
+        for seq, score, cover in zip(seqs[best], scores[best], coverage[best], strict=True)
     }
 
 
@@ -71,35 +92,40 @@ def recall(
     """The best memories for the request, best first, after the relevance floor."""
     wanted = max(request.limit, 1)
     pool = max(CANDIDATES_PER_CHANNEL, wanted * 2)
+    stored = index.corpus(con, request.filters)
     keyword: dict[int, tuple[float, float]] = {}
     if request.mode != "semantic":
-        keyword = keyword_candidates(con, request.query, request.filters, pool)
+        keyword = keyword_candidates(con, request.query, request.filters, pool, stored)
     semantic: dict[int, float] = {}
     if request.mode != "keyword" and query_vector is not None:
-        semantic = semantic_candidates(con, query_vector, request.filters, pool, also=set(keyword))
+        allowed = stored.seqs[stored.passes]
+        semantic = semantic_candidates(
+            con, query_vector, request.filters, pool, set(keyword), allowed
+        )
     query_terms = len(set(tokenize(request.query)))
-    seqs = sorted(set(keyword) | set(semantic))
-    found = rows.get_by_seqs(con, seqs)
+    facts = index.lifecycle_facts(con, sorted(set(keyword) | set(semantic)))
     candidates: dict[int, Candidate] = {}
-    for seq in seqs:
-        memory = found[seq]
-        touched = memory.reinforced_at or memory.added_at
+    for seq, (importance, reinforcements, pinned, touched, created) in facts.items():
         bm25_score, coverage = keyword.get(seq, (None, 0.0))
         candidates[seq] = Candidate(
             seq=seq,
             bm25=bm25_score,
             coverage=coverage,
             cosine=semantic.get(seq),
-            retention=memory_retention(
-                memory.importance, memory.reinforcements, memory.pinned, touched, now
-            ),
-            importance=memory.importance,
-            created=memory.created_at.timestamp(),
+            retention=memory_retention(importance, reinforcements, pinned, touched, now),
+            importance=importance,
+            created=created.timestamp(),
         )
-    hits: list[Hit] = []
+    chosen = []
     for scored in fuse(list(candidates.values()), request.mode, params, query_terms):
         if request.min_score is not None and scored.score < request.min_score:
             continue
+        chosen.append(scored)
+        if len(chosen) >= wanted:
+            break
+    found = rows.get_by_seqs(con, [scored.seq for scored in chosen])  # only the hits' rows
+    hits: list[Hit] = []
+    for scored in chosen:
         candidate = candidates[scored.seq]
         parts = ScoreParts(
             bm25=candidate.bm25,
@@ -113,8 +139,6 @@ def recall(
             context=scored.context,
         )
         hits.append(Hit(found[scored.seq], _round(scored.score), parts))
-        if len(hits) >= wanted:
-            break
     return hits
 
 

@@ -1,6 +1,13 @@
-"""The semantic channel: an int8 pass over every vector, then exact cosines for the rows
-that can matter (memcli.search.quant), with the int8 vectors kept in memory for the next
-recall of a long-lived process (the TUI) while the store's vectors do not change."""
+"""The semantic channel: brute-force cosine over every vector of the store.
+
+A store of up to SMALL_ROWS vectors is read at once in float32: exact cosines. A larger one
+is scanned through its int8 copy (memcli.search.quant): a quarter of the bytes, and cosines
+within quant.error_bounds of the exact ones (about 5e-4 typically; the bound is about 0.01), so
+two memories can swap places only when their cosines are that close. Exact rescoring of
+the best rows was dropped: their float32 vectors lie scattered over the table, and fetching
+even a few dozen of them reads most of the float32 column (as long as the int8 scan itself
+in a cold process). The int8 vectors are kept in memory for the next recall of a
+long-lived process (the TUI) while the store's vectors do not change."""
 
 from __future__ import annotations
 
@@ -16,8 +23,7 @@ from memcli.store import memories as rows
 from memcli.store.memories import Filters
 
 SMALL_ROWS = 4096  # up to this many vectors, one exact pass (no int8 pass, no cache)
-BATCH_ROWS = 16384  # int8 rows fetched per query by the first pass (6 MB at 384 dimensions)
-RESCORE_AT_LEAST = 400  # and at least four times the candidates asked for
+BATCH_ROWS = 16384  # int8 rows fetched per query by the int8 pass (6 MB at 384 dimensions)
 CAP_ABOVE_BYTES = 32 * 2**20  # cap DuckDB's buffers over more float32 vectors than this
 
 
@@ -79,13 +85,16 @@ def semantic_candidates(
     filters: Filters,
     limit: int,
     also: set[int] | frozenset[int] = frozenset(),
+    allowed: np.ndarray | None = None,
 ) -> dict[int, float]:
     """{seq: best cosine over the memory's chunks} for the `limit` closest memories passing
     `filters`, plus the cosine of every memory in `also` (the keyword candidates) that
-    passes them and has a vector. The cosines are exact (float32), and so is the choice of
-    the closest memories, up to ties."""
+    passes them and has a vector. Exact in a store of up to SMALL_ROWS vectors; beyond,
+    from the int8 copy (within quant.error_bounds of exact). `allowed` is the seqs passing
+    the filters when the caller has them already."""
     x = np.asarray(query.vector, dtype=np.float32)
-    allowed = rows.matching_seqs(con, filters)
+    if allowed is None:
+        allowed = rows.matching_seqs(con, filters)
     if not len(allowed):
         return {}
     try:
@@ -105,51 +114,40 @@ def _search(
 ) -> dict[int, float]:
     """semantic_candidates over the memories in `allowed`."""
     extent = index.vector_extent(con, model)
-    if extent[2] <= SMALL_ROWS:  # reading them all is cheaper than two passes
+    if extent[2] <= SMALL_ROWS:  # few enough to read in float32: exact
         found, matrix = index.exact_vectors(con, model, len(x))
         keep = _isin(found, allowed)
-        return _exact_best(found[keep], matrix[keep] @ x, limit, also)
+        return _best(found[keep], quant.dot_rows(matrix[keep], x), limit, also)
     capped = bounded and extent[2] * len(x) * 4 > CAP_ABOVE_BYTES
-    seqs, approx, scales = _first_pass(con, model, x, extent, capped)
+    seqs, approx = _int8_pass(con, model, x, extent, capped)
     keep = _isin(seqs, allowed)
-    seqs, approx, scales = seqs[keep], approx[keep], scales[keep]
-    if not len(seqs):
-        return {}
-    bounds = quant.error_bounds(scales, x)
-    at_least = max(limit * 4, RESCORE_AT_LEAST)
-    wanted = quant.rows_to_rescore(seqs, approx, bounds, max(limit, 1), at_least)
-    also_seqs = np.fromiter(also, dtype=np.int64, count=len(also))
-    fetch = np.union1d(seqs[wanted], also_seqs[_isin(also_seqs, seqs)])
-    fetched_bytes = int(_isin(seqs, fetch).sum()) * (4 * len(x) + 64)
-    with index.bounded_buffers(con, fetched_bytes, enabled=capped):
-        found, matrix = index.exact_vectors(con, model, len(x), fetch)
-    return _exact_best(found, matrix @ x, limit, also)
+    return _best(seqs[keep], approx[keep], limit, also)
 
 
-def _exact_best(
+def _best(
     seqs: np.ndarray, cosines: np.ndarray, limit: int, also: set[int] | frozenset[int]
 ) -> dict[int, float]:
-    """The `limit` best memories and those in `also`, from exact cosines (rows by seq)."""
+    """The `limit` best memories and those in `also`, from per-row cosines (rows by seq)."""
     best = quant.best_per_seq(seqs, cosines, limit)
     best.update(quant.best_of(seqs, cosines, np.fromiter(also, dtype=np.int64, count=len(also))))
     return best
 
 
-def _first_pass(
+def _int8_pass(
     con: duckdb.DuckDBPyConnection,
     model: str,
     x: np.ndarray,
     extent: tuple[int, int, int],
     capped: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(seq, approximate cosine, scale) of every vector of `model` with x's dimension."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(seq, approximate cosine) of every vector of `model` with x's dimension."""
     path = index.database_path(con)
     version = rows.vectors_version(con) if path is not None else None
     key = (path or "", model, len(x))
     if version is not None:
         cached = CACHE.get(key, version)
         if cached is not None:
-            return cached.seqs, quant.approx_scores(cached.q, cached.scales, x), cached.scales
+            return cached.seqs, quant.approx_scores(cached.q, cached.scales, x)
     keeping = version is not None and CACHE.wants(key)
     seqs, approx, scales, kept = [], [], [], []
     with index.bounded_buffers(con, enabled=capped):
@@ -165,7 +163,7 @@ def _first_pass(
         matrix = np.concatenate(kept) if kept else np.zeros((0, len(x)), dtype=np.int8)
         CACHE.put(key, version, Quantised(all_seqs, matrix, all_scales))
     all_approx = np.concatenate(approx) if approx else np.zeros(0, dtype=np.float32)
-    return all_seqs, all_approx, all_scales
+    return all_seqs, all_approx
 
 
 def _batches(

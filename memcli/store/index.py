@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
@@ -50,63 +52,77 @@ def corpus_stats(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def doc_freqs(con: duckdb.DuckDBPyConnection, terms: Sequence[int]) -> dict[int, int]:
-    rows = con.execute(
-        "SELECT term, count(*) FROM postings WHERE term IN (SELECT unnest(?::BIGINT[])) "
-        "GROUP BY term",
-        [list(terms)],
-    ).fetchall()
-    return {int(t): int(n) for t, n in rows}
-
-
 def all_doc_freqs(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     """Document frequency of every indexed term (needed only for BM25's idf floor)."""
     result = con.execute("SELECT count(*) AS n FROM postings GROUP BY term").fetchnumpy()
     return np.asarray(result["n"], dtype=np.float64)
 
 
-def bm25_top(
-    con: duckdb.DuckDBPyConnection,
-    weights: dict[int, float],
-    k1: float,
-    b: float,
-    avgdl: float,
-    filters: Filters,
-    limit: int,
-) -> list[tuple[int, float]]:
-    """Top memories by BM25, given each query term's weight (idf times query count)."""
-    if not weights or avgdl <= 0:
-        return []
+@dataclass(frozen=True)
+class Corpus:
+    """Every stored memory, by seq: its length in terms and whether it passes the filters
+    of a search (BM25's statistics count every memory; a search returns those passing)."""
+
+    seqs: np.ndarray  # int64, ascending
+    doc_lens: np.ndarray  # float64
+    passes: np.ndarray  # bool
+
+    def positions(self, seqs: np.ndarray) -> np.ndarray:
+        """Where each of `seqs` (all stored) sits in this corpus."""
+        found: np.ndarray = np.searchsorted(self.seqs, seqs)
+        return found
+
+
+def corpus(con: duckdb.DuckDBPyConnection, filters: Filters) -> Corpus:
     where, params = filters.sql()
-    rows = con.execute(
-        f"""
-        WITH q AS (SELECT unnest(?::BIGINT[]) AS term, unnest(?::DOUBLE[]) AS w)
-        SELECT p.seq,
-               sum(q.w * p.tf * (? + 1) / (p.tf + ? * (1 - ? + ? * m.doc_len / ?))) AS score
-        FROM postings p JOIN q USING (term) JOIN memories m ON m.seq = p.seq
-        WHERE {where}
-        GROUP BY p.seq
-        ORDER BY score DESC, p.seq DESC
-        LIMIT ?
-        """,
-        [list(weights), list(weights.values()), k1, k1, b, b, avgdl, *params, limit],
-    ).fetchall()
-    return [(int(s), float(v)) for s, v in rows]
+    result = con.execute(
+        f"SELECT seq, doc_len, coalesce(({where}), false) AS passes FROM memories m", params
+    ).fetchnumpy()
+    seqs = np.asarray(result["seq"], dtype=np.int64)
+    order = np.argsort(seqs, kind="stable")
+    return Corpus(
+        seqs[order],
+        np.asarray(result["doc_len"], dtype=np.float64)[order],
+        np.asarray(result["passes"], dtype=bool)[order],
+    )
 
 
-def matched_terms(
-    con: duckdb.DuckDBPyConnection, seqs: Sequence[int], terms: Sequence[int]
-) -> dict[int, set[int]]:
-    """Which of the query's terms each memory contains (for --explain)."""
-    rows = con.execute(
-        "SELECT seq, term FROM postings WHERE seq IN (SELECT unnest(?::INTEGER[])) "
-        "AND term IN (SELECT unnest(?::BIGINT[]))",
-        [list(seqs), list(terms)],
+def query_postings(
+    con: duckdb.DuckDBPyConnection, terms: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(term, seq, term frequency) of every posting of `terms`, in one scan."""
+    result = con.execute(
+        "SELECT term, seq, tf FROM postings WHERE term IN (SELECT unnest(?::BIGINT[]))",
+        [list(terms)],
+    ).fetchnumpy()
+    return (
+        np.asarray(result["term"], dtype=np.int64),
+        np.asarray(result["seq"], dtype=np.int64),
+        np.asarray(result["tf"], dtype=np.float64),
+    )
+
+
+def lifecycle_facts(
+    con: duckdb.DuckDBPyConnection, seqs: Sequence[int]
+) -> dict[int, tuple[int, int, bool, datetime, datetime]]:
+    """{seq: (importance, reinforcements, pinned, last touched, created_at)}: what recall
+    needs of its candidates before it knows which ones it shows (times aware UTC)."""
+    if not seqs:
+        return {}
+    found = con.execute(
+        "SELECT seq, importance, reinforcements, pinned, coalesce(reinforced_at, added_at), "
+        "created_at FROM memories WHERE seq IN (SELECT unnest(?::INTEGER[]))",
+        [list(seqs)],
     ).fetchall()
-    found: dict[int, set[int]] = {}
-    for seq, term in rows:
-        found.setdefault(int(seq), set()).add(int(term))
-    return found
+    return {
+        int(seq): (int(importance), int(count), bool(pinned), _utc(touched), _utc(created))
+        for seq, importance, count, pinned, touched, created in found
+    }
+
+
+def _utc(value: datetime) -> datetime:
+    """A naive UTC timestamp from DuckDB as an aware datetime."""
+    return value.replace(tzinfo=UTC)
 
 
 def blobs(matrix: np.ndarray) -> np.ndarray:
@@ -189,26 +205,14 @@ def quantised_vectors(
 
 
 def exact_vectors(
-    con: duckdb.DuckDBPyConnection, model: str, dim: int, seqs: np.ndarray | None = None
+    con: duckdb.DuckDBPyConnection, model: str, dim: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(seq per row, float32 matrix) of every chunk of the given memories (of all, when
-    `seqs` is None) with a vector of `model` and `dim`, ordered by seq and chunk.
-
-    Cheap in bytes returned, not in bytes read: the rows are spread over the table, and
-    DuckDB reads a column 2,048 rows at a time, so this reads most of the float32 column."""
-    if seqs is not None and not len(seqs):
-        return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
-    sql = "SELECT seq, chunk, vec FROM vectors WHERE model = ? AND octet_length(vec) = ?"
-    if seqs is None:
-        result = con.execute(sql, [model, dim * 4]).fetchnumpy()
-    else:
-        con.register("wanted_seqs", {"seq": np.asarray(seqs, dtype=np.int32)})
-        try:
-            result = con.execute(
-                sql + " AND seq IN (SELECT seq FROM wanted_seqs)", [model, dim * 4]
-            ).fetchnumpy()
-        finally:
-            con.unregister("wanted_seqs")
+    """(seq per row, float32 matrix) of every chunk with a vector of `model` and `dim`,
+    ordered by seq and chunk."""
+    result = con.execute(
+        "SELECT seq, chunk, vec FROM vectors WHERE model = ? AND octet_length(vec) = ?",
+        [model, dim * 4],
+    ).fetchnumpy()
     found = np.asarray(result["seq"], dtype=np.int64)
     order = np.lexsort((np.asarray(result["chunk"]), found))
     matrix = np.frombuffer(b"".join(result["vec"][order]), dtype=np.float32)

@@ -2,8 +2,8 @@
 
 A random corpus (fixed seed, Zipf-like vocabulary, so several terms sit in more than half
 of the documents and get rank_bm25's epsilon idf floor) is stored through memcli's own
-import path; every query's scores from the store (`keyword_candidates`, which runs
-`query_weights` and the `bm25_top` SQL) must equal BM25Okapi's, document by document,
+import path; every query's scores from the store (`keyword_candidates`, which reads the
+query terms' postings and runs `query_weights`) must equal BM25Okapi's, document by document,
 before and after memories are forgotten and edited (no rebuild in between).
 """
 
@@ -223,22 +223,30 @@ def test_scores_equal_rank_bm25(world: World) -> None:
     assert _assert_same_scores(world.ctx, queries) > 1000
 
 
-def test_bm25_top_orders_by_score_then_newer(world: World) -> None:
+def test_keyword_candidates_order_by_score_then_newer(world: World) -> None:
     corpus = _stored_corpus(world.ctx)
     query = [world.vocab[0], world.vocab[40]]
     expected = _expected(_okapi(corpus), corpus, query)
     with world.ctx.store(write=False) as store:
-        doc_count, total_len = index.corpus_stats(store.con)
-        freqs = index.doc_freqs(store.con, list(bm25.term_counts(query)))
-        average = bm25.mean_idf(doc_count, index.all_doc_freqs(store.con))
-        weights = bm25.query_weights(query, doc_count, freqs, average)
-        top = index.bm25_top(
-            store.con, weights, bm25.K1, bm25.B, total_len / doc_count, Filters(), 10
-        )
+        found = keyword_candidates(store.con, " ".join(query), Filters(), 10)
+    top = [(seq, score) for seq, (score, _) in found.items()]
     # Equal scores within float noise count as ties, broken by the newer (higher) seq.
     best = sorted(expected.items(), key=lambda item: (-round(item[1], 9), -item[0]))[:10]
     assert [seq for seq, _ in top] == [seq for seq, _ in best]
     assert [s for _, s in top] == pytest.approx([s for _, s in best], abs=TOLERANCE)
+
+
+def test_filters_choose_what_is_returned_not_the_statistics(world: World) -> None:
+    corpus = _stored_corpus(world.ctx)
+    query = [world.vocab[0], world.vocab[40]]
+    expected = _expected(_okapi(corpus), corpus, query)
+    some = sorted(expected)[::3]
+    with world.ctx.store(write=False) as store:
+        ids = [m.id for m in _memories(world.ctx, some)]
+        found = keyword_candidates(store.con, " ".join(query), Filters(ids=tuple(ids)), 100)
+    assert set(found) == set(some)
+    for seq, (score, _) in found.items():  # idf and lengths over the whole store
+        assert score == pytest.approx(expected[seq], abs=TOLERANCE)
 
 
 def test_scores_follow_forget_and_edit_without_rebuild(world: World) -> None:
