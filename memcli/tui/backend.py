@@ -10,6 +10,7 @@ in-process vector cache is for one thread at a time.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,19 +93,27 @@ class Browser:
             pass  # only a head start: the first real search reads the vectors instead
         return self.model_state
 
-    def search(self, query: str, mode: str, archived: bool) -> SearchResult:
-        """The best memories for `query`, or the most recent ones when it is blank."""
+    def search(
+        self,
+        query: str,
+        mode: str,
+        archived: bool,
+        wanted: Callable[[], bool] = lambda: True,
+    ) -> SearchResult | None:
+        """The best memories for `query`, or the most recent ones when it is blank.
+
+        None when `wanted()` turned false while waiting for the store: a search that a
+        newer keystroke replaced must not keep the next one waiting."""
         assert mode in MODES
         states = ACTIVE_AND_ARCHIVED if archived else ACTIVE
-        if not query.strip():
-            with self._store_lock:
-                found = reading.list_memories(
-                    self.ctx, Filters(states=states), "created", self.limit
-                )
-                return SearchResult(query, mode, [self._row(m, None) for m in found])
         ran = mode if self.model_state == ModelState.READY else "keyword"
         request = RecallRequest(query, limit=self.limit, filters=Filters(states=states), mode=ran)
         with self._store_lock:
+            if not wanted():
+                return None
+            if not query.strip():
+                found = reading.list_memories(self.ctx, request.filters, "created", self.limit)
+                return SearchResult(query, mode, [self._row(m, None) for m in found])
             hits = reading.recall_memories(self.ctx, request, reinforce=False)
             return SearchResult(query, ran, [self._row(h.memory, h.score) for h in hits])
 

@@ -2,11 +2,11 @@
 
     [tui]
     limit = 50              # rows in the result list
-    debounce_ms = 60        # pause after a keystroke before searching
+    debounce_ms = 40        # pause after a keystroke before searching
 
     [tui.keys]              # binding id = key(s), e.g.
     add = "ctrl+b"
-    forget = "ctrl+d,delete"
+    forget = "f8,ctrl+d"
 
 The ids are listed by the help screen (F1) and in README.md. This module does not import
 textual, so a bad config file is reported before the terminal is taken over.
@@ -57,7 +57,7 @@ class TuiSettings:
 
     limit: int = 50
     """Rows shown in the result list (searches and the recent list alike)."""
-    debounce_ms: int = 60
+    debounce_ms: int = 40
     """Milliseconds to wait after a keystroke before searching (typing cancels the wait)."""
     keys: dict[str, str] = field(default_factory=dict)
     """Binding id -> key(s), only the ones the user changed (Textual's keymap)."""
@@ -85,7 +85,7 @@ def load_tui_settings(settings: Settings) -> TuiSettings:
         raise _bad(path, f"tui.{unknown[0]}", "one of limit, debounce_ms, keys")
     return TuiSettings(
         limit=_int(table, "limit", 50, 1, 1000, path),
-        debounce_ms=_int(table, "debounce_ms", 60, 0, 2000, path),
+        debounce_ms=_int(table, "debounce_ms", 40, 0, 2000, path),
         keys=_keys(table.get("keys", {}), path),
     )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from memcli.tui.backend import Browser
 from memcli.tui.messages import SearchDone
+from tests.tui.fixed_store import frozen_context
 from tests.tui.helpers import (
     SIZE,
     main_screen,
@@ -93,12 +95,20 @@ async def test_answers_to_an_older_query_are_dropped(store: Path) -> None:
         await set_query(pilot, "dentist")
         screen = main_screen(app)
         stale = screen.browser.search("wifi password", "hybrid", archived=False)
+        assert stale is not None
         screen.post_message(SearchDone(screen.generation - 1, stale))
         await settle(pilot)
         assert shown_ids(app)[0] == "dentist2"
         screen.post_message(SearchDone(screen.generation, stale))
         await settle(pilot)
         assert shown_ids(app)[0] == "wifipass"
+
+
+def test_a_search_no_longer_wanted_is_skipped(store: Path) -> None:
+    browser = Browser(frozen_context())
+    assert browser.search("dentist", "keyword", False, wanted=lambda: False) is None
+    found = browser.search("dentist", "keyword", False, wanted=lambda: True)
+    assert found is not None and found.rows[0].memory.id == "dentist2"
 
 
 @run_async

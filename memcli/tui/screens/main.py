@@ -23,12 +23,14 @@ from textual.worker import get_current_worker
 from memcli.errors import MemcliError
 from memcli.records import Memory
 from memcli.search.recall import MODES
+from memcli.tui import changes
 from memcli.tui.backend import Browser, ModelState
 from memcli.tui.bindings import MAIN_SCREEN, bindings
+from memcli.tui.changes import Draft, Outcome
 from memcli.tui.messages import ActionDone, ActionFailed, DetailLoaded, ModelLoaded, SearchDone
 from memcli.tui.screens.confirm import ConfirmScreen
 from memcli.tui.screens.help import HelpScreen
-from memcli.tui.screens.memory_form import Draft, MemoryForm
+from memcli.tui.screens.memory_form import MemoryForm
 from memcli.tui.screens.tag_prompt import TagPrompt
 from memcli.tui.settings import TuiSettings
 from memcli.tui.widgets.detail_pane import DetailPane
@@ -37,7 +39,6 @@ from memcli.tui.widgets.search_input import SearchInput
 from memcli.tui.widgets.status_line import StatusLine
 
 T = TypeVar("T")
-Outcome = tuple[str, str | None]  # (what to say, which memory the cursor goes to)
 NEEDS_MEMORY = {"open", "edit", "tag", "pin", "archive", "forget", "copy"}
 PREVIEW_DELAY = 0.05  # seconds the cursor rests on a row before its history is read
 
@@ -111,7 +112,11 @@ class MainScreen(Screen[None]):
             time.sleep(delay)  # debounce: the next keystroke cancels this worker meanwhile
         if worker.is_cancelled:
             return
-        result = self._guard(lambda: self.browser.search(query, mode, archived))
+
+        def wanted() -> bool:
+            return not worker.is_cancelled
+
+        result = self._guard(lambda: self.browser.search(query, mode, archived, wanted))
         if result is not None and not worker.is_cancelled:
             self.post_message(SearchDone(generation, result))
 
@@ -188,6 +193,7 @@ class MainScreen(Screen[None]):
         now = self.browser.now()
         self.detail.show_memory(memory, now, strength, row.score, message.shown.events)
         if message.opened:
+            self.results.update_row(memory, strength, now)
             self.detail.focus()
 
     # Changes: each runs in a worker, then the search runs again to show the store as it is.
@@ -303,16 +309,9 @@ class MainScreen(Screen[None]):
     def action_add(self) -> None:
         def added(draft: Draft | None) -> None:
             if draft is not None:
-                self.apply_change(lambda: self._add(draft))
+                self.apply_change(lambda: changes.add(self.browser, draft))
 
         self.app.push_screen(MemoryForm("Add a memory", self._max_bytes), added)
-
-    def _add(self, draft: Draft) -> Outcome:
-        result = self.browser.add(draft.text, draft.tags, draft.importance)
-        memory_id = result.memory.id
-        if result.status == "reinforced":
-            return f"Already stored as {memory_id}: reinforced it, no copy added", memory_id
-        return f"Added {memory_id}", memory_id
 
     @property
     def _max_bytes(self) -> int:
@@ -323,17 +322,12 @@ class MainScreen(Screen[None]):
         if memory is None:
             return
 
-        def save(draft: Draft) -> Outcome:
-            edited = self.browser.edit(memory, draft.text, draft.tags, draft.importance)
-            return f"Saved {edited.id}", edited.id
-
         def edited(draft: Draft | None) -> None:
             if draft is not None:
-                self.apply_change(lambda: save(draft))
+                self.apply_change(lambda: changes.edit(self.browser, memory, draft))
 
         draft = Draft(memory.text, memory.tags, memory.importance)
-        form = MemoryForm(f"Edit {memory.id}", self._max_bytes, draft)
-        self.app.push_screen(form, edited)
+        self.app.push_screen(MemoryForm(f"Edit {memory.id}", self._max_bytes, draft), edited)
 
     def action_tag(self) -> None:
         memory = self._current_memory()
@@ -342,28 +336,22 @@ class MainScreen(Screen[None]):
 
         def tagged(tags: list[str] | None) -> None:
             if tags is not None:
-                self.apply_change(lambda: _tags_note(self.browser.set_tags(memory, tags)))
+                self.apply_change(lambda: changes.retag(self.browser, memory, tags))
 
         self.app.push_screen(TagPrompt(memory.id, memory.tags), tagged)
 
     def action_pin(self) -> None:
         memory = self._current_memory()
         if memory is not None:
-            self.apply_change(lambda: _pin_note(self.browser.toggle_pin(memory)))
+            self.apply_change(lambda: changes.toggle_pin(self.browser, memory))
 
     def action_archive(self) -> None:
         memory = self._current_memory()
-        if memory is None:
-            return
-        showing_archived = self.archived
-        select_id = memory.id if showing_archived or memory.state != "active" else None
-        neighbour = select_id or self._neighbour_id()
-
-        def change() -> Outcome:
-            changed = self.browser.toggle_archive(memory)
-            return _archive_note(changed, showing_archived), neighbour
-
-        self.apply_change(change)
+        if memory is not None:
+            showing, neighbour = self.archived, self._neighbour_id()
+            self.apply_change(
+                lambda: changes.toggle_archive(self.browser, memory, showing, neighbour)
+            )
 
     def action_forget(self) -> None:
         memory = self._current_memory()
@@ -373,32 +361,10 @@ class MainScreen(Screen[None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.apply_change(
-                    lambda: (_forget_note(memory, self.browser.forget(memory)), neighbour)
-                )
+                self.apply_change(lambda: changes.forget(self.browser, memory, neighbour))
 
         question = (
             f"{memory.id}: {first_line(memory.text)[:70]}\n\n"
             "It is deleted for good: its text, history, index entries and vector."
         )
         self.app.push_screen(ConfirmScreen("Forget this memory?", question, "Forget"), confirmed)
-
-
-def _tags_note(memory: Memory) -> Outcome:
-    tags = " ".join(f"#{t}" for t in memory.tags) or "none"
-    return f"Tags of {memory.id}: {tags}", memory.id
-
-
-def _pin_note(memory: Memory) -> Outcome:
-    return f"{'Pinned' if memory.pinned else 'Unpinned'} {memory.id}", memory.id
-
-
-def _archive_note(memory: Memory, showing_archived: bool) -> str:
-    if memory.state == "active":
-        return f"Restored {memory.id}"
-    hidden = "" if showing_archived else " (hidden while archived memories are off)"
-    return f"Archived {memory.id}{hidden}"
-
-
-def _forget_note(memory: Memory, count: int) -> str:
-    return f"Forgot {memory.id}" if count else f"{memory.id} was already gone"

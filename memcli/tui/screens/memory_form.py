@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -13,16 +11,8 @@ from textual.widgets import Button, Footer, Input, Label, TextArea
 from memcli.errors import InvalidInput, UsageError
 from memcli.textutil import check_text
 from memcli.tui.bindings import FORM, bindings
+from memcli.tui.changes import Draft
 from memcli.tui.screens.tag_prompt import parse_tags
-
-
-@dataclass(frozen=True)
-class Draft:
-    """What the form returns: checked, ready for writing.add or writing.edit."""
-
-    text: str
-    tags: list[str]
-    importance: int
 
 
 class MemoryForm(ModalScreen[Draft | None]):

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from memcli.records import Memory
 from memcli.timeparse import humanize_age
 from memcli.tui.backend import Row
 
@@ -54,6 +55,13 @@ class ResultList(OptionList, can_focus=False):
         self.set_options(Option(row_prompt(row, now), id=row.memory.id) for row in rows)
         index = next((i for i, r in enumerate(rows) if r.memory.id == select_id), 0)
         self.highlighted = index if rows else None
+
+    def update_row(self, memory: Memory, strength: float, now: datetime) -> None:
+        """Redraw the row of `memory` (e.g. stronger once opened), keeping its score."""
+        for index, row in enumerate(self.rows):
+            if row.memory.id == memory.id:
+                self.rows[index] = Row(memory, strength, row.score)
+                self.replace_option_prompt_at_index(index, row_prompt(self.rows[index], now))
 
     @property
     def current(self) -> Row | None:
