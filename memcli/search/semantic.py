@@ -23,7 +23,7 @@ from memcli.store import memories as rows
 from memcli.store.memories import Filters
 
 SMALL_ROWS = 4096  # up to this many vectors, one exact pass (no int8 pass, no cache)
-BATCH_ROWS = 16384  # int8 rows fetched per query by the int8 pass (6 MB at 384 dimensions)
+BATCH_ROWS = 4096  # int8 rows fetched per query: 1.5 MB, and about 4 MB of Python bytes objects
 CAP_ABOVE_BYTES = 32 * 2**20  # cap DuckDB's buffers over more float32 vectors than this
 
 

@@ -75,16 +75,24 @@ def _word_marks() -> str:
 
 
 _JOINERS = r"[-_./:@]+"
-# ASCII-only text (most notes) skips the Unicode machinery; same result as _TOKEN_RE.
+# ASCII-only text (most notes) skips the Unicode machinery; same result as _token_re().
 _ASCII_WORD_RE = re.compile(rf"[A-Za-z0-9]+(?:{_JOINERS}[A-Za-z0-9]+)*")
 # A letter/digit run, excluding "_" (a joiner) and CJK (bigrammed instead).
 _SEG = rf"[^\W_{_CJK}]+(?:[{_word_marks()}]+[^\W_{_CJK}]*)*"
-_TOKEN_RE = re.compile(
+_TOKEN_PATTERN = (
     rf"(?P<word>{_SEG}(?:{_JOINERS}{_SEG})*)"
     rf"|(?P<cjk>[{_CJK}]+)"
     r"|(?P<flag>[\U0001F1E6-\U0001F1FF]{2})"  # regional-indicator pair = one flag
     r"|(?P<sym>[^\s\w\x00-\x7f])"  # candidate emoji; ASCII holds none
 )
+
+
+@lru_cache(maxsize=1)
+def _token_re() -> re.Pattern[str]:
+    """The Unicode tokenizer, compiled on first use (10-30 ms: most notes never need it)."""
+    return re.compile(_TOKEN_PATTERN)
+
+
 _JOINERS_RE = re.compile(_JOINERS)
 # Clitics that only add a pronoun/auxiliary ("caroline's", "we'll") are dropped;
 # other apostrophes join ("don't" -> "dont") so negation survives as one term.
@@ -104,7 +112,7 @@ def tokenize(text: str) -> list[str]:
     if text.isascii():
         return list(chain.from_iterable(map(_word_terms, _ASCII_WORD_RE.findall(text))))
     tokens: list[str] = []
-    for match in _TOKEN_RE.finditer(text):
+    for match in _token_re().finditer(text):
         kind, value = match.lastgroup, match.group()
         if kind == "word":
             tokens.extend(_word_terms(value))
