@@ -126,6 +126,11 @@ async def test_tag_prompt_replaces_the_tags(store: Path) -> None:
         await settle(pilot)
         memory = stored(frozen_context(), "stagdb01")
         assert memory is not None and memory.tags == ["work", "ops", "urgent"]
+        await pilot.press("ctrl+t")  # typing adds to the tags shown (nothing is selected)
+        await pilot.press("space", "x", "enter")
+        await settle(pilot)
+        memory = stored(frozen_context(), "stagdb01")
+        assert memory is not None and memory.tags == ["work", "ops", "urgent", "x"]
 
 
 @run_async

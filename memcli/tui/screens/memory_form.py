@@ -32,7 +32,12 @@ class MemoryForm(ModalScreen[Draft | None]):
             yield Label("Text", classes="field-label")
             yield TextArea(self._draft.text, id="text", soft_wrap=True, show_line_numbers=False)
             yield Label("Tags (words separated by spaces)", classes="field-label")
-            yield Input(" ".join(self._draft.tags), placeholder="work db-creds", id="tags")
+            yield Input(
+                " ".join(self._draft.tags),
+                placeholder="work db-creds",
+                id="tags",
+                select_on_focus=False,
+            )
             yield Label("Importance (1 trivia .. 5 vital)", classes="field-label")
             yield Input(
                 str(self._draft.importance), id="importance", restrict=r"[1-5]?", max_length=1

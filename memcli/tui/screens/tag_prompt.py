@@ -31,7 +31,12 @@ class TagPrompt(ModalScreen[list[str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Label(f"Tags of {self._memory_id}", classes="dialog-title")
-            yield Input(" ".join(self._tags), placeholder="work db-creds ...", id="tags")
+            yield Input(
+                " ".join(self._tags),
+                placeholder="work db-creds ...",
+                id="tags",
+                select_on_focus=False,  # add to the tags rather than replace them all
+            )
             yield Label("Words separated by spaces; Enter saves.", classes="hint")
             yield Label("", id="error", classes="error", markup=False)
         yield Footer(compact=True)

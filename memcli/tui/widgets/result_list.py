@@ -28,7 +28,7 @@ def row_prompt(row: Row, now: datetime) -> Table:
     grid = Table.grid(expand=True, padding=(0, 1))
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     grid.add_column(no_wrap=True, overflow="ellipsis", max_width=24, style="cyan")
-    grid.add_column(no_wrap=True, justify="right", width=4)
+    grid.add_column(no_wrap=True, justify="right", width=5)  # 'now', '18h', '11mo', 'in 5m'
     grid.add_column(no_wrap=True, justify="right", width=4)
     text = Text(("* " if memory.pinned else "") + first_line(memory.text))
     if memory.state != "active":
@@ -36,7 +36,7 @@ def row_prompt(row: Row, now: datetime) -> Table:
     grid.add_row(
         text,
         " ".join(f"#{t}" for t in memory.tags),
-        humanize_age(memory.created_at, now),
+        humanize_age(memory.created_at, now).replace("just now", "now"),
         f"{row.strength:.2f}",
     )
     return grid
