@@ -9,7 +9,7 @@ seconds instead of a dev_eval run each. The default formula reproduces, on the c
 scores, the ranking `memcli recall` makes (checked by `--check`, which also runs the real
 recall on a sample of queries); the published numbers still come from bench/dev_eval.py.
 
-    python bench/tune.py                    # memcli's default formula and a few variants
+    python bench/tune.py                    # memcli's formula and its ablations
     python bench/tune.py --check 50         # also compare with the real recall on 50 queries
 """
 
@@ -162,26 +162,28 @@ def _compute(bench: Bench, db: Path, corpus: data.Corpus) -> StoreScores:
 Fusion = Callable[[StoreScores, QueryScores, int], list[int]]
 
 
-def memcli_default(params: Any = None) -> Fusion:
-    """memcli's own fuse() on the cached channel scores, with recall's candidate pools."""
+def memcli_default(params: Any = None, k1: float | None = None, b: float | None = None) -> Fusion:
+    """memcli's own fuse() on the cached channel scores, with recall's candidate pools
+    (FusionParams, and BM25's k1 and b, as memcli has them unless given)."""
     from memcli.search.fusion import DEFAULT_PARAMS, Candidate, fuse
     from memcli.search.tokenizer import tokenize
 
     chosen = params or DEFAULT_PARAMS
 
     def run(store: StoreScores, q: QueryScores, k: int) -> list[int]:
-        keyword = store.bm25(q)
+        keyword = store.bm25(q, k1, b)
         coverage = store.coverage(q)
         pool = max(POOL, 2 * k)
         # ties as recall's SQL breaks them: the higher seq first
         kw = [i for i in np.lexsort((-store.seqs, -keyword))[:pool] if keyword[i] > 0]
         cos = np.nan_to_num(q.cosine, nan=-np.inf)
         sem = [i for i in np.argsort(-cos, kind="stable")[:pool] if np.isfinite(cos[i])]
+        in_kw = set(kw)
         candidates = [
             Candidate(
                 seq=int(store.seqs[i]),
-                bm25=float(keyword[i]) if i in set(kw) else None,
-                coverage=float(coverage[i]) if i in set(kw) else 0.0,
+                bm25=float(keyword[i]) if i in in_kw else None,
+                coverage=float(coverage[i]) if i in in_kw else 0.0,
                 cosine=None if np.isnan(q.cosine[i]) else float(q.cosine[i]),
                 created=float(store.session[i]),
             )
@@ -246,14 +248,51 @@ def main(argv: list[str] | None = None) -> None:
         "LoCoMo": ([cache_scores(bench, c) for c in locomo], "recall", locomo),
         "SciFact": ([cache_scores(bench, c) for c in scifact], "ndcg", scifact),
     }
+    head = ["formula", *(f"LoCoMo R@{k}" for k in data.LOCOMO_KS), "SciFact nDCG@10"]
     rows = []
-    for name, (stores, metric, corpora) in sets.items():
-        result = evaluate(stores, memcli_default(), metric)
-        line = " ".join(f"{key} {100 * v:.1f}" for key, v in result.items())
-        differ = f"{check(bench, corpora, stores, args.check)}/{args.check}" if args.check else "-"
-        rows.append([name, line, differ])
-    body = md_table(["set", "memcli default formula, offline", "differ from recall"], rows)
-    record(bench, "offline fusion check (bench/tune.py)", body, started)
+    for name, fusion in variants().items():
+        locomo_result = evaluate(sets["LoCoMo"][0], fusion, "recall")
+        scifact_result = evaluate(sets["SciFact"][0], fusion, "ndcg")
+        rows.append(
+            [
+                name,
+                *(f"{100 * locomo_result[f'R@{k}']:.1f}" for k in data.LOCOMO_KS),
+                f"{scifact_result['nDCG@10']:.4f}",
+            ]
+        )
+        print(" | ".join(rows[-1]), file=sys.stderr)
+    body = "Ablations of the fusion formula on the cached channel scores.\n\n" + md_table(
+        head, rows
+    )
+    if args.check:
+        differ = [
+            f"{name} {check(bench, corpora, stores, args.check)}/{args.check}"
+            for name, (stores, _, corpora) in sets.items()
+        ]
+        body += (
+            "\n\nQueries (sampled) whose top 10 offline differs from memcli recall's: "
+            + ", ".join(differ)
+            + "."
+        )
+    record(bench, "fusion ablations, offline (bench/tune.py)", body, started)
+
+
+def variants() -> dict[str, Fusion]:
+    """memcli's formula, each of hybrid-v2's changes taken out, and hybrid-v1."""
+    from dataclasses import replace
+
+    from memcli.search.fusion import DEFAULT_PARAMS, FUSION_VERSION
+
+    v1 = replace(DEFAULT_PARAMS, alpha_min=0.3, alpha_max=0.3, context_weight=0.0)
+    return {
+        f"{FUSION_VERSION} (memcli's)": memcli_default(),
+        "without context": memcli_default(replace(DEFAULT_PARAMS, context_weight=0.0)),
+        "alpha 0.4 for every query": memcli_default(
+            replace(DEFAULT_PARAMS, alpha_min=0.4, alpha_max=0.4)
+        ),
+        "BM25 k1 1.5, b 0.75": memcli_default(k1=1.5, b=0.75),
+        "hybrid-v1: alpha 0.3, no context, k1 1.5, b 0.75": memcli_default(v1, 1.5, 0.75),
+    }
 
 
 if __name__ == "__main__":
