@@ -287,6 +287,9 @@ def variants() -> dict[str, Fusion]:
     return {
         f"{FUSION_VERSION} (memcli's)": memcli_default(),
         "without context": memcli_default(replace(DEFAULT_PARAMS, context_weight=0.0)),
+        "context from adjacent memories only": memcli_default(
+            replace(DEFAULT_PARAMS, context_window=1)
+        ),
         "alpha 0.4 for every query": memcli_default(
             replace(DEFAULT_PARAMS, alpha_min=0.4, alpha_max=0.4)
         ),

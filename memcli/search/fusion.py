@@ -27,12 +27,13 @@ type when they remember the words (0.35), a sentence or a claim is better matche
 meaning (0.55 from 13 terms on).
 
 Context: memories written in one sitting explain each other ("Sarah recommended a book" /
-"it was Piranesi"; a question and its answer in a conversation). Two candidates are
-neighbours when their seqs are consecutive (nothing was stored between them) and they were
-created at most SITTING_GAP_SECONDS apart; a neighbour counts only if it has evidence of its
-own (the hit floor below). Memories stamped within one gap of each other form a sitting,
-and a sitting of more than MAX_SITTING candidates is a bulk import (one timestamp for
-everything) rather than something written together: it gives no context.
+"it was Piranesi"; a question, its answer and the asker's follow-up in a conversation).
+Two candidates are neighbours when their seqs are at most CONTEXT_WINDOW apart (stored one
+after the other, or with one memory between them) and they were created at most
+SITTING_GAP_SECONDS apart; a neighbour counts only if it has evidence of its own (the hit
+floor below). Memories stamped within one gap of each other form a sitting, and a sitting
+of more than MAX_SITTING candidates is a bulk import (one timestamp for everything) rather
+than something written together: it gives no context.
 
 The lifecycle prior moves a score by at most ~16%, so it orders near-ties and never hides a
 strong match.
@@ -68,6 +69,7 @@ class FusionParams:
     alpha_min: float = 0.35
     alpha_max: float = 0.55
     context_weight: float = 0.5
+    context_window: int = 2
     sitting_gap_seconds: float = 1800.0
     max_sitting: int = 100
     gate_cosine: float = 0.30
@@ -133,8 +135,8 @@ def passes_gate(candidates: list[Candidate], mode: str, params: FusionParams) ->
 
 
 def neighbours(candidates: list[Candidate], params: FusionParams) -> dict[int, list[int]]:
-    """{seq: seqs of its neighbouring candidates}: consecutive seqs, created within one
-    sitting gap, in a sitting of at most max_sitting candidates."""
+    """{seq: seqs of its neighbouring candidates}: seqs at most context_window apart,
+    created within one sitting gap, in a sitting of at most max_sitting candidates."""
     timed = sorted((c.created, c.seq) for c in candidates if c.created is not None)
     sitting: dict[int, int] = {}  # seq -> number of its sitting
     sizes: list[int] = []
@@ -148,14 +150,13 @@ def neighbours(candidates: list[Candidate], params: FusionParams) -> dict[int, l
     created_of = {seq: created for created, seq in timed}
     links: dict[int, list[int]] = {}
     for seq, created in created_of.items():
-        after = created_of.get(seq + 1)
-        if (
-            after is not None
-            and abs(after - created) <= params.sitting_gap_seconds
-            and sizes[sitting[seq]] <= params.max_sitting
-        ):
-            links.setdefault(seq, []).append(seq + 1)
-            links.setdefault(seq + 1, []).append(seq)
+        if sizes[sitting[seq]] > params.max_sitting:
+            continue
+        for other in range(seq + 1, seq + params.context_window + 1):
+            after = created_of.get(other)
+            if after is not None and abs(after - created) <= params.sitting_gap_seconds:
+                links.setdefault(seq, []).append(other)
+                links.setdefault(other, []).append(seq)
     return links
 
 

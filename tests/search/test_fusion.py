@@ -187,16 +187,17 @@ def test_a_long_query_trusts_meaning_more_than_a_short_one() -> None:
 HOUR = 3600.0
 
 
-def test_neighbours_are_consecutive_seqs_created_close_together() -> None:
+def test_neighbours_are_close_seqs_created_close_together() -> None:
+    assert P.context_window == 2
     candidates = [
         Candidate(seq=4, created=0.0),
         Candidate(seq=5, created=60.0),
         Candidate(seq=6, created=60.0 + 2 * HOUR),  # next seq, but hours later
-        Candidate(seq=8, created=60.0 + 2 * HOUR),  # seq 7 in between (absent or filtered)
-        Candidate(seq=9, created=None),  # no time: no context
-        Candidate(seq=10, created=60.0 + 2 * HOUR),
+        Candidate(seq=9, created=60.0 + 2 * HOUR),  # three seqs from 6: too far
+        Candidate(seq=10, created=None),  # no time: no context
+        Candidate(seq=11, created=60.0 + 2 * HOUR),  # two from 9 (10 between): close enough
     ]
-    assert neighbours(candidates, P) == {4: [5], 5: [4]}
+    assert neighbours(candidates, P) == {4: [5], 5: [4], 9: [11], 11: [9]}
 
 
 def test_a_bulk_import_in_one_timestamp_is_not_a_sitting() -> None:
