@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input
+from textual.worker import WorkerCancelled
 
 from memcli.records import Memory
 from memcli.service.context import Context
@@ -50,7 +52,8 @@ async def settle(pilot: Pilot[Any], but: str | None = None) -> None:
     for _ in range(100):
         busy = running()
         if busy:  # (an empty list would mean every worker)
-            await app.workers.wait_for_complete(busy)
+            with contextlib.suppress(WorkerCancelled):  # cancelled meanwhile: look again
+                await app.workers.wait_for_complete(busy)
         await pilot.pause()
         if not running():
             await pilot.pause()
