@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from textual.pilot import Pilot
@@ -29,6 +29,19 @@ def make_app(pick: bool = False, ctx: Context | None = None) -> MemcliApp:
     ctx = ctx or frozen_context()
     settings = load_tui_settings(ctx.settings)
     return MemcliApp(Browser(ctx, settings.limit), settings, pick)
+
+
+@contextlib.asynccontextmanager
+async def started(
+    query: str | None = None, *, pick: bool = False, notifications: bool = False
+) -> AsyncIterator[Pilot[Any]]:
+    """The app on the fixed store, settled, with `query` in the search box if given."""
+    app = make_app(pick)
+    async with app.run_test(size=SIZE, notifications=notifications) as pilot:
+        await settle(pilot)
+        if query is not None:
+            await set_query(pilot, query)
+        yield pilot
 
 
 def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:

@@ -17,9 +17,9 @@ from tests.tui.helpers import (
     main_screen,
     make_app,
     run_async,
-    set_query,
     settle,
     shown_ids,
+    started,
     stored,
 )
 
@@ -32,9 +32,8 @@ def _events(memory_id: str) -> list[tuple[str, str | None]]:
 
 @run_async
 async def test_add_through_the_form(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with started() as pilot:
+        app = pilot.app
         await pilot.press("ctrl+n")
         form = app.screen
         assert isinstance(form, MemoryForm)
@@ -59,9 +58,8 @@ async def test_add_through_the_form(store: Path) -> None:
 
 @run_async
 async def test_add_form_refuses_empty_text_and_bad_tags_and_cancels(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with started() as pilot:
+        app = pilot.app
         await pilot.press("ctrl+n")
         form = app.screen
         assert isinstance(form, MemoryForm)
@@ -84,10 +82,8 @@ async def test_add_form_refuses_empty_text_and_bad_tags_and_cancels(store: Path)
 
 @run_async
 async def test_edit_changes_text_tags_and_importance(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "staging port")
+    async with started("staging port") as pilot:
+        app = pilot.app
         assert shown_ids(app)[0] == "stagdb01"
         await pilot.press("ctrl+e")
         form = app.screen
@@ -112,10 +108,8 @@ async def test_edit_changes_text_tags_and_importance(store: Path) -> None:
 
 @run_async
 async def test_tag_prompt_replaces_the_tags(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "staging port")
+    async with started("staging port") as pilot:
+        app = pilot.app
         await pilot.press("ctrl+t")
         prompt = app.screen
         assert isinstance(prompt, TagPrompt)
@@ -135,10 +129,8 @@ async def test_tag_prompt_replaces_the_tags(store: Path) -> None:
 
 @run_async
 async def test_pin_and_unpin(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "staging port")
+    async with started("staging port") as pilot:
+        app = pilot.app
         await pilot.press("ctrl+p")
         await settle(pilot)
         memory = stored(frozen_context(), "stagdb01")
@@ -154,10 +146,8 @@ async def test_pin_and_unpin(store: Path) -> None:
 
 @run_async
 async def test_archive_hides_and_restore_brings_back(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "dentist")
+    async with started("dentist") as pilot:
+        app = pilot.app
         assert shown_ids(app)[0] == "dentist2"
         await pilot.press("ctrl+x")
         await settle(pilot)
@@ -176,10 +166,8 @@ async def test_archive_hides_and_restore_brings_back(store: Path) -> None:
 
 @run_async
 async def test_forget_asks_first_and_cancel_keeps_the_memory(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "dentist")
+    async with started("dentist") as pilot:
+        app = pilot.app
         for cancel in ("n", "escape", "enter"):  # enter presses the focused Cancel button
             await pilot.press("ctrl+d")
             assert isinstance(app.screen, ConfirmScreen)
@@ -191,10 +179,8 @@ async def test_forget_asks_first_and_cancel_keeps_the_memory(store: Path) -> Non
 
 @run_async
 async def test_forget_with_confirmation_deletes_it(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "dentist")
+    async with started("dentist") as pilot:
+        app = pilot.app
         await pilot.press("ctrl+d")
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen)
@@ -208,20 +194,16 @@ async def test_forget_with_confirmation_deletes_it(store: Path) -> None:
 
 @run_async
 async def test_copy_puts_the_text_on_the_clipboard(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "wifi password")
+    async with started("wifi password") as pilot:
+        app = pilot.app
         await pilot.press("ctrl+y")
         assert app.clipboard == "home wifi password is correct-horse-battery"
 
 
 @run_async
 async def test_preview_does_not_reinforce_but_opening_does_once_a_day(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "dentist")
+    async with started("dentist") as pilot:
+        app = pilot.app
         await pilot.press("down", "up")
         await settle(pilot)
         memory = stored(frozen_context(), "dentist2")

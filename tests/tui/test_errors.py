@@ -12,7 +12,7 @@ from textual.widgets._toast import Toast
 
 from memcli.tui.backend import Browser
 from tests.tui.fixed_store import frozen_context
-from tests.tui.helpers import SIZE, main_screen, make_app, run_async, set_query, settle, stored
+from tests.tui.helpers import main_screen, run_async, set_query, settle, started, stored
 
 HOLD = """
 import sys, time, duckdb
@@ -29,10 +29,8 @@ def _toasts(app: Any) -> list[str]:
 @run_async
 async def test_a_busy_store_is_a_notification(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEMCLI_LOCK_TIMEOUT", "0.3")
-    app = make_app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "dentist")
+    async with started("dentist", notifications=True) as pilot:
+        app = pilot.app
         # Another process takes the store for writing and keeps it.
         holder = subprocess.Popen(
             [sys.executable, "-c", HOLD, str(store)],
@@ -65,9 +63,8 @@ async def test_an_unexpected_error_is_a_notification_not_a_traceback(
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(Browser, "toggle_pin", broken)
-    app = make_app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
+    async with started(notifications=True) as pilot:
+        app = pilot.app
         await pilot.press("ctrl+p")
         await settle(pilot)
         toasts = _toasts(app)
@@ -78,10 +75,8 @@ async def test_an_unexpected_error_is_a_notification_not_a_traceback(
 
 @run_async
 async def test_a_memory_forgotten_elsewhere_is_reported(store: Path, memcli_proc: Any) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "dentist")
+    async with started("dentist", notifications=True) as pilot:
+        app = pilot.app
         gone = memcli_proc("forget", "-y", "dentist2")
         assert gone.code == 0, gone
         await pilot.press("ctrl+p")

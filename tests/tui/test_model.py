@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from memcli.tui.backend import Browser, ModelState
-from tests.tui.helpers import SIZE, main_screen, make_app, run_async, set_query, settle, shown_ids
+from tests.tui.helpers import (
+    SIZE,
+    main_screen,
+    make_app,
+    run_async,
+    set_query,
+    settle,
+    shown_ids,
+    started,
+)
 
 
 @run_async
@@ -44,9 +53,8 @@ async def test_without_a_model_search_runs_on_keywords_and_says_so(
     store: Path, memcli_home: Path
 ) -> None:
     (memcli_home / "config.toml").write_text(f'[model]\npath = "{memcli_home / "no-model"}"\n')
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with started() as pilot:
+        app = pilot.app
         screen = main_screen(app)
         assert screen.status.model == ModelState.UNAVAILABLE
         status = str(screen.status.render())
@@ -63,9 +71,8 @@ async def test_without_a_model_search_runs_on_keywords_and_says_so(
 async def test_model_turned_off_in_the_config(store: Path, memcli_home: Path) -> None:
     with (memcli_home / "config.toml").open("a") as config:
         config.write("enabled = false\n")
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with started() as pilot:
+        app = pilot.app
         screen = main_screen(app)
         assert screen.status.model == ModelState.DISABLED
         assert "model.enabled = false" in str(screen.status.render())

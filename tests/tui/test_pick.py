@@ -12,15 +12,13 @@ from memcli.tui.app import picked_text
 from memcli.tui.backend import Browser
 from tests.cli.helpers import assert_clean_error
 from tests.tui.fixed_store import NOW, frozen_context
-from tests.tui.helpers import SIZE, make_app, run_async, set_query, settle, stored
+from tests.tui.helpers import SIZE, make_app, run_async, settle, started, stored
 
 
 @run_async
 async def test_enter_picks_the_highlighted_memory(store: Path) -> None:
-    app = make_app(pick=True)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "wifi password")
+    async with started("wifi password", pick=True) as pilot:
+        app = pilot.app
         await pilot.press("enter")
         await pilot.pause()
     assert app.return_value is not None and app.return_value.id == "wifipass"
@@ -39,9 +37,8 @@ async def test_enter_picks_the_row_under_the_cursor(store: Path) -> None:
 @pytest.mark.parametrize("key", ["escape", "ctrl+q"])
 @run_async
 async def test_leaving_without_a_choice_picks_nothing(store: Path, key: str) -> None:
-    app = make_app(pick=True)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with started(pick=True) as pilot:
+        app = pilot.app
         await pilot.press(key)
         await pilot.pause()
     assert app.return_value is None
@@ -49,10 +46,8 @@ async def test_leaving_without_a_choice_picks_nothing(store: Path, key: str) -> 
 
 @run_async
 async def test_enter_with_no_results_picks_nothing_and_stays(store: Path) -> None:
-    app = make_app(pick=True)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "zzzqqq")
+    async with started("zzzqqq", pick=True) as pilot:
+        app = pilot.app
         await pilot.press("enter")
         await settle(pilot)
         assert app.is_running

@@ -9,22 +9,20 @@ from memcli.tui.backend import Browser
 from memcli.tui.messages import SearchDone
 from tests.tui.fixed_store import frozen_context
 from tests.tui.helpers import (
-    SIZE,
     main_screen,
-    make_app,
     run_async,
     set_query,
     settle,
     shown_ids,
+    started,
     type_query,
 )
 
 
 @run_async
 async def test_empty_query_lists_recent_active_memories(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with started() as pilot:
+        app = pilot.app
         ids = shown_ids(app)
         assert ids[:3] == ["milk0007", "dentist2", "stagdb01"]
         assert "oldvpn66" not in ids and len(ids) == 9
@@ -35,9 +33,8 @@ async def test_empty_query_lists_recent_active_memories(store: Path) -> None:
 
 @run_async
 async def test_typing_a_query_shows_the_best_match_first_with_its_detail(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with started() as pilot:
+        app = pilot.app
         await type_query(pilot, "staging port")
         assert shown_ids(app)[0] == "stagdb01"
         detail = main_screen(app).detail
@@ -47,9 +44,8 @@ async def test_typing_a_query_shows_the_best_match_first_with_its_detail(store: 
 
 @run_async
 async def test_mode_key_cycles_hybrid_keyword_semantic(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with started() as pilot:
+        app = pilot.app
         # "automobile" is not in any memory; the tiny model makes it a synonym of "car".
         await set_query(pilot, "automobile")
         screen = main_screen(app)
@@ -70,10 +66,8 @@ async def test_mode_key_cycles_hybrid_keyword_semantic(store: Path) -> None:
 
 @run_async
 async def test_archived_key_shows_archived_memories_too(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "vpn server address")
+    async with started("vpn server address") as pilot:
+        app = pilot.app
         assert "oldvpn66" not in shown_ids(app)
         await pilot.press("ctrl+o")
         await settle(pilot)
@@ -89,10 +83,8 @@ async def test_archived_key_shows_archived_memories_too(store: Path) -> None:
 
 @run_async
 async def test_answers_to_an_older_query_are_dropped(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "dentist")
+    async with started("dentist") as pilot:
+        app = pilot.app
         screen = main_screen(app)
         stale = screen.browser.search("wifi password", "hybrid", archived=False)
         assert stale is not None
@@ -113,15 +105,14 @@ def test_a_search_no_longer_wanted_is_skipped(store: Path) -> None:
 
 @run_async
 async def test_typing_fast_shows_the_last_query_only(store: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with started() as pilot:
+        app = pilot.app
         screen = main_screen(app)
-        started = screen.generation
+        first = screen.generation
         await pilot.press(*"wifi")
         await pilot.press("backspace", "backspace", "backspace", "backspace")
         await type_query(pilot, "dentist")
-        assert screen.generation == started + 15  # one search per keystroke...
+        assert screen.generation == first + 15  # one search per keystroke...
         assert shown_ids(app)[0] == "dentist2"  # ...and only the last one's answer shown
         assert screen.status.count == len(shown_ids(app)) and not screen.status.busy
 
@@ -130,10 +121,8 @@ async def test_typing_fast_shows_the_last_query_only(store: Path) -> None:
 async def test_another_process_can_write_while_the_tui_is_open(
     store: Path, memcli_proc: Any
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "dentist")
+    async with started("dentist") as pilot:
+        app = pilot.app
         # MEMCLI_LOCK_TIMEOUT=0: the add fails at once if the TUI holds the store.
         added = memcli_proc(
             "add", "the kayak is stored in the garage", env={"MEMCLI_LOCK_TIMEOUT": "0"}

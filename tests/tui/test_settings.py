@@ -14,7 +14,7 @@ from memcli.errors import ConfigError
 from memcli.tui.screens.help import HelpScreen
 from memcli.tui.screens.memory_form import MemoryForm
 from memcli.tui.settings import DEFAULT_KEYS, TuiSettings, load_tui_settings
-from tests.tui.helpers import SIZE, main_screen, make_app, run_async, set_query, settle
+from tests.tui.helpers import main_screen, run_async, started
 
 
 def _config(home: Path, text: str) -> None:
@@ -72,10 +72,8 @@ def test_bad_tui_config_is_a_clear_error(memcli_home: Path, text: str, fragment:
 async def test_remapped_keys_work_and_the_help_shows_them(store: Path, memcli_home: Path) -> None:
     # ctrl+w deletes a word in the search input: the remapped edit key must win over it.
     _config(memcli_home, '[tui.keys]\nadd = "ctrl+b"\nedit = "ctrl+w"\nhelp = "f2"\n')
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await set_query(pilot, "dentist")
+    async with started("dentist") as pilot:
+        app = pilot.app
         await pilot.press("ctrl+n")  # no longer bound
         await pilot.pause()
         assert app.screen is main_screen(app)
