@@ -193,9 +193,14 @@ def _permissions(path: Path) -> Check:
     could replace the store or plant a WAL). A folder others can only list is reported but
     accepted: memcli makes its own folders 0700 and leaves a folder the user chose alone."""
     loose, fixes = [], []
+    # DuckDB 1.5 may keep a second log while it checkpoints (.wal.checkpoint, .wal.recovery).
+    logs = [
+        _wal(path),
+        *(path.with_name(f"{path.name}.wal.{k}") for k in ("checkpoint", "recovery")),
+    ]
     for candidate, allowed, fix in (
         (path, 0o000, "chmod 600"),
-        (_wal(path), 0o000, "chmod 600"),
+        *((log, 0o000, "chmod 600") for log in logs),
         (path.parent, 0o055, "chmod 700"),
     ):
         if candidate.exists():

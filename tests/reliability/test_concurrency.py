@@ -112,7 +112,7 @@ def test_tui_adds_and_consolidate_at_once(
     printed = {run.stdout.strip() for run in adds if run.code == 0}
     assert len(adds) == LOOPS * ADDS_PER_LOOP
     assert consolidations and any(run.code == 0 for run in consolidations)
-    present = check_store(store_path)
+    present = check_store(store_path).ids
     assert printed <= present, f"lost: {printed - present}"
     busy = sum(run.code == 3 for run in everything)
     print(
