@@ -126,13 +126,14 @@ def fastembed_model(bench: Bench) -> Any:
 
 
 def commit() -> str:
-    """HEAD's short hash, marked when memcli/ or bench/ have uncommitted changes."""
+    """HEAD's short hash, marked when memcli/ or bench/ (but for the results file) have
+    uncommitted changes."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "memcli", "bench"],
+            ["git", "status", "--porcelain", "--", "memcli", "bench", ":!bench/RESULTS.md"],
             cwd=ROOT,
             capture_output=True,
             text=True,
