@@ -196,6 +196,36 @@ def memcli_default(params: Any = None, k1: float | None = None, b: float | None 
     return run
 
 
+def reciprocal_rank(k_rrf: int = 60) -> Fusion:
+    """Reciprocal-rank fusion (Cormack et al. 2009) of the same candidates, behind memcli's
+    query gate and hit floor, without context: 1/(k + keyword rank) + 1/(k + cosine rank)."""
+    from memcli.search.fusion import DEFAULT_PARAMS, Candidate, has_evidence, passes_gate
+
+    p = DEFAULT_PARAMS
+
+    def run(store: StoreScores, q: QueryScores, k: int) -> list[int]:
+        keyword, coverage = store.bm25(q), store.coverage(q)
+        pool = max(POOL, 2 * k)
+        kw = [i for i in np.lexsort((-store.seqs, -keyword))[:pool] if keyword[i] > 0]
+        cos = np.nan_to_num(q.cosine, nan=-np.inf)
+        sem = [i for i in np.argsort(-cos, kind="stable")[:pool] if np.isfinite(cos[i])]
+        found = {i: Candidate(seq=int(store.seqs[i]), cosine=float(cos[i])) for i in sem}
+        for i in kw:
+            found.setdefault(i, Candidate(seq=int(store.seqs[i])))
+            found[i].bm25, found[i].coverage = float(keyword[i]), float(coverage[i])
+            found[i].cosine = None if np.isnan(q.cosine[i]) else float(q.cosine[i])
+        if not passes_gate(list(found.values()), "hybrid", p):
+            return []
+        score = dict.fromkeys(found, 0.0)
+        for ranked in (kw, sorted(found, key=lambda i: -(found[i].cosine or -2.0))):
+            for rank, i in enumerate(ranked):
+                score[i] += 1 / (k_rrf + rank + 1)
+        kept = [i for i in found if has_evidence(found[i], "hybrid", p.hit_cosine, p.hit_coverage)]
+        return sorted(kept, key=lambda i: (-score[i], -store.seqs[i]))[:k]
+
+    return run
+
+
 def evaluate(stores: Sequence[StoreScores], fusion: Fusion, metric: str) -> dict[str, float]:
     """Mean LoCoMo recall per k (metric 'recall') or SciFact nDCG@10 (metric 'ndcg')."""
     totals: dict[str, list[float]] = {}
@@ -278,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def variants() -> dict[str, Fusion]:
-    """memcli's formula, each of hybrid-v2's changes taken out, and hybrid-v1."""
+    """memcli's formula, each of hybrid-v2's changes taken out, hybrid-v1, and RRF."""
     from dataclasses import replace
 
     from memcli.search.fusion import DEFAULT_PARAMS, FUSION_VERSION
@@ -295,6 +325,7 @@ def variants() -> dict[str, Fusion]:
         ),
         "BM25 k1 1.5, b 0.75": memcli_default(k1=1.5, b=0.75),
         "hybrid-v1: alpha 0.3, no context, k1 1.5, b 0.75": memcli_default(v1, 1.5, 0.75),
+        "reciprocal-rank fusion, k 60, no context": reciprocal_rank(60),
     }
 
 
