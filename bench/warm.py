@@ -5,7 +5,7 @@ the store, one untimed recall (loads the model and fills the in-process vector c
 `--runs` recalls of different queries through memcli.service.reading.recall_memories with
 reinforce=False (each opens the store, embeds the query, searches and reads the hits).
 
-    python bench/warm.py --sizes 1000 10000 100000 --runs 100
+    python bench/warm.py --sizes 1000 10000 100000 --runs 100 [--breakdown]
 """
 
 from __future__ import annotations
@@ -84,10 +84,50 @@ def measure(bench: Bench, size: int, runs: int) -> list[str]:
     ]
 
 
+STEPS = ("embed query", "open store", "filters + keyword", "semantic", "candidates' rows", "close")
+
+
+def breakdown(bench: Bench, size: int, runs: int) -> list[str]:
+    """p50 of each step of a warm recall, through the functions memcli.search.recall runs
+    (the fusion itself and reading the hits' rows take the rest)."""
+    from memcli.search.recall import keyword_candidates
+    from memcli.search.semantic import QueryVector, semantic_candidates
+    from memcli.store import index
+    from memcli.store.memories import Filters
+
+    ctx = memcli_context(build(bench, size))
+    embedder = ctx.embedder()
+    assert embedder is not None, ctx.model_error
+    times: dict[str, list[float]] = {step: [] for step in STEPS}
+    for n, query in enumerate(queries(runs + 2)):
+        marks = [time.perf_counter()]
+        vector = QueryVector(embedder.name, embedder.embed_query(query))
+        marks.append(time.perf_counter())
+        with ctx.store(write=False) as store:
+            marks.append(time.perf_counter())
+            filters = Filters()
+            stored = index.corpus(store.con, filters)
+            keyword = keyword_candidates(store.con, query, filters, 200, stored)
+            marks.append(time.perf_counter())
+            allowed = stored.seqs[stored.passes]
+            semantic = semantic_candidates(store.con, vector, filters, 200, set(keyword), allowed)
+            marks.append(time.perf_counter())
+            index.lifecycle_facts(store.con, sorted(set(keyword) | set(semantic)))
+            marks.append(time.perf_counter())
+        marks.append(time.perf_counter())
+        if n >= 2:  # the first two fill the vector cache
+            for step, start, end in zip(STEPS, marks[:-1], marks[1:], strict=True):
+                times[step].append(end - start)
+    return [f"{size:,}", *(f"{statistics.median(times[s]) * 1000:.1f}" for s in STEPS)]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also time each step of a warm recall"
+    )
     add_common_args(parser)
     args = parser.parse_args(argv)
     from common import record, setup
@@ -99,6 +139,12 @@ def main(argv: list[str] | None = None) -> None:
         ["memories", "first recall (ms)", "p50 (ms)", "p95 (ms)", "max (ms)", "empty answers"],
         rows,
     )
+    if args.breakdown:
+        steps = [breakdown(bench, size, args.runs) for size in args.sizes]
+        body += (
+            "\n\nWhere a warm recall's time goes (p50 per step, ms; the same queries):\n\n"
+            + md_table(["memories", *STEPS], steps)
+        )
     record(bench, "warm recall in one process", body, started)
 
 

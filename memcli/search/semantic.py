@@ -6,8 +6,9 @@ within quant.error_bounds of the exact ones (about 5e-4 typically; the bound is 
 two memories can swap places only when their cosines are that close. Exact rescoring of
 the best rows was dropped: their float32 vectors lie scattered over the table, and fetching
 even a few dozen of them reads most of the float32 column (as long as the int8 scan itself
-in a cold process). The int8 vectors are kept in memory for the next recall of a
-long-lived process (the TUI) while the store's vectors do not change."""
+in a cold process). The vectors read (float32 for a small store, int8 for a large one) are
+kept in memory for the next recall of a long-lived process (the TUI) while the store's
+vectors do not change."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from memcli.store import index
 from memcli.store import memories as rows
 from memcli.store.memories import Filters
 
-SMALL_ROWS = 4096  # up to this many vectors, one exact pass (no int8 pass, no cache)
+SMALL_ROWS = 4096  # up to this many vectors, one exact pass in float32 (no int8 pass)
 BATCH_ROWS = 4096  # int8 rows fetched per query: 1.5 MB, and about 4 MB of Python bytes objects
 CAP_ABOVE_BYTES = 32 * 2**20  # cap DuckDB's buffers over more float32 vectors than this
 
@@ -36,16 +37,22 @@ class QueryVector:
 
 
 @dataclass(frozen=True)
-class Quantised:
-    """Every int8 vector of one model in one store: row i is a chunk of memory seqs[i]."""
+class Cached:
+    """Every vector of one model in one store, row i a chunk of memory seqs[i]: float32
+    (a small store, exact) or int8 with a scale per row (a large one)."""
 
     seqs: np.ndarray  # int64
-    q: np.ndarray  # int8, one row per vector
-    scales: np.ndarray  # float32
+    matrix: np.ndarray  # float32 or int8, one row per vector
+    scales: np.ndarray | None  # float32 for an int8 matrix
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        if self.scales is None:
+            return quant.dot_rows(self.matrix, x)
+        return quant.approx_scores(self.matrix, self.scales, x)
 
 
 class VectorCache:
-    """The int8 vectors of the store searched last, valid while its vectors_version holds.
+    """The vectors of the store searched last, valid while its vectors_version holds.
 
     Kept from the second search of a store in this process on, so that a one-shot command
     (every CLI recall) never holds the whole matrix: it scans batch by batch instead. For
@@ -54,10 +61,10 @@ class VectorCache:
     def __init__(self) -> None:
         self._key: tuple[str, str, int] | None = None
         self._version: str | None = None
-        self._vectors: Quantised | None = None
+        self._vectors: Cached | None = None
         self._searched: set[tuple[str, str, int]] = set()
 
-    def get(self, key: tuple[str, str, int], version: str) -> Quantised | None:
+    def get(self, key: tuple[str, str, int], version: str) -> Cached | None:
         if key == self._key and version == self._version:
             return self._vectors
         return None
@@ -68,7 +75,7 @@ class VectorCache:
         self._searched.add(key)
         return wanted
 
-    def put(self, key: tuple[str, str, int], version: str, vectors: Quantised) -> None:
+    def put(self, key: tuple[str, str, int], version: str, vectors: Cached) -> None:
         self._key, self._version, self._vectors = key, version, vectors
 
     def clear(self) -> None:
@@ -113,13 +120,25 @@ def _search(
     bounded: bool,
 ) -> dict[int, float]:
     """semantic_candidates over the memories in `allowed`."""
+    path = index.database_path(con)
+    version = rows.vectors_version(con) if path is not None else None
+    key = (path or "", model, len(x))
+    cached = CACHE.get(key, version) if version is not None else None
+    if cached is not None:
+        keep = _isin(cached.seqs, allowed)
+        return _best(cached.seqs[keep], cached.scores(x)[keep], limit, also)
+    keeping = version is not None and CACHE.wants(key)
     extent = index.vector_extent(con, model)
     if extent[2] <= SMALL_ROWS:  # few enough to read in float32: exact
         found, matrix = index.exact_vectors(con, model, len(x))
+        if keeping and version is not None:
+            CACHE.put(key, version, Cached(found, matrix, None))
         keep = _isin(found, allowed)
         return _best(found[keep], quant.dot_rows(matrix[keep], x), limit, also)
     capped = bounded and extent[2] * len(x) * 4 > CAP_ABOVE_BYTES
-    seqs, approx = _int8_pass(con, model, x, extent, capped)
+    seqs, approx, kept = _int8_pass(con, model, x, extent, capped, keeping)
+    if kept is not None and version is not None:
+        CACHE.put(key, version, kept)
     keep = _isin(seqs, allowed)
     return _best(seqs[keep], approx[keep], limit, also)
 
@@ -139,16 +158,10 @@ def _int8_pass(
     x: np.ndarray,
     extent: tuple[int, int, int],
     capped: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(seq, approximate cosine) of every vector of `model` with x's dimension."""
-    path = index.database_path(con)
-    version = rows.vectors_version(con) if path is not None else None
-    key = (path or "", model, len(x))
-    if version is not None:
-        cached = CACHE.get(key, version)
-        if cached is not None:
-            return cached.seqs, quant.approx_scores(cached.q, cached.scales, x)
-    keeping = version is not None and CACHE.wants(key)
+    keeping: bool,
+) -> tuple[np.ndarray, np.ndarray, Cached | None]:
+    """(seq, approximate cosine) of every vector of `model` with x's dimension, and the
+    int8 vectors themselves when `keeping`."""
     seqs, approx, scales, kept = [], [], [], []
     with index.bounded_buffers(con, enabled=capped):
         for batch_seqs, q, batch_scales in _batches(con, model, len(x), extent):
@@ -158,12 +171,12 @@ def _int8_pass(
             if keeping:
                 kept.append(q)
     all_seqs = np.concatenate(seqs) if seqs else np.zeros(0, dtype=np.int64)
-    all_scales = np.concatenate(scales) if scales else np.zeros(0, dtype=np.float32)
-    if keeping and version is not None:
-        matrix = np.concatenate(kept) if kept else np.zeros((0, len(x)), dtype=np.int8)
-        CACHE.put(key, version, Quantised(all_seqs, matrix, all_scales))
     all_approx = np.concatenate(approx) if approx else np.zeros(0, dtype=np.float32)
-    return all_seqs, all_approx
+    if not keeping:
+        return all_seqs, all_approx, None
+    matrix = np.concatenate(kept) if kept else np.zeros((0, len(x)), dtype=np.int8)
+    all_scales = np.concatenate(scales) if scales else np.zeros(0, dtype=np.float32)
+    return all_seqs, all_approx, Cached(all_seqs, matrix, all_scales)
 
 
 def _batches(

@@ -225,10 +225,12 @@ def test_tune_reproduces_memcli_recall(bench: Any, tmp_path: Path, capsys: Any) 
 
 
 def test_warm_times_recalls(bench: Any, capsys: Any) -> None:
-    out, results = bench("warm", "--sizes", "20", "--runs", "5", capsys=capsys)
+    out, results = bench("warm", "--sizes", "20", "--runs", "5", "--breakdown", capsys=capsys)
     _recorded_newest_first(results, "warm recall")
     row = _row(out, "20")
     assert len(row) == 5 and all(float(v) > 0 for v in row[:4])
+    steps = _row(out[out.index("Where a warm recall's time goes") :], "20")
+    assert len(steps) == 6 and all(float(v) >= 0 for v in steps)
 
 
 def test_scale_runs_every_cold_command(bench: Any, capsys: Any) -> None:

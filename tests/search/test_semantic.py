@@ -141,7 +141,8 @@ def test_a_small_store_gives_the_exact_top_50_and_cosines(
             expected = random_store.brute_force(x, 50)
             assert top[:50] == sorted(expected, key=lambda seq: -expected[seq])
     key = (str(random_store.path), MODEL, DIM)
-    assert semantic.CACHE.get(key, _version(random_store.path)) is None
+    cached = semantic.CACHE.get(key, _version(random_store.path))
+    assert cached is not None and cached.scales is None  # kept in float32: still exact
 
 
 def test_a_large_store_is_searched_through_its_int8_copy(random_store: RandomStore) -> None:
@@ -161,7 +162,8 @@ def test_a_large_store_is_searched_through_its_int8_copy(random_store: RandomSto
             seq: first[seq] for seq in sorted(first, key=lambda seq: -first[seq])[:50]
         }
     key = (str(random_store.path), MODEL, DIM)
-    assert semantic.CACHE.get(key, _version(random_store.path)) is not None
+    cached = semantic.CACHE.get(key, _version(random_store.path))
+    assert cached is not None and cached.matrix.dtype == np.int8
 
 
 def test_large_pools_and_filters(random_store: RandomStore) -> None:
