@@ -4,9 +4,10 @@ Every generated command must end with a documented exit code (0, 1, 2, 3, 4, 130
 traceback or memcli's "this is a bug" message, and a command that fails must leave the
 store's content exactly as it was (every table's rows, by count and checksum).
 
-Commands run in-process through Typer's runner (the `cli` fixture), a few milliseconds
-each. CI runs EXAMPLES per test; MEMCLI_TEST_PROFILE=full runs 2,000 per test, 14,000 cases in
-all (README, Testing). `pytest -s` prints how many cases ran.
+Commands run in-process through Typer's runner (the `cli` fixture), tens of milliseconds
+each. CI runs EXAMPLES (40) generated cases per test; MEMCLI_TEST_PROFILE=full runs 2,000 per
+test, 10,000 in all (about 13,000 commands: some cases run two). `pytest -s` prints how many
+commands ran and how they ended.
 """
 
 from __future__ import annotations
