@@ -95,3 +95,11 @@ def sha256(path: Path) -> str:
 
 def jsonl(*documents: dict[str, Any]) -> str:
     return "".join(json.dumps(doc) + "\n" for doc in documents)
+
+
+def store_file_bytes(store_path: Path) -> bytes:
+    """The bytes of every file of the store: the database, its WAL and DuckDB's other
+    companions (.wal.checkpoint, .wal.recovery, .tmp), and any leftover rewrite."""
+    folder = store_path.parent
+    files = sorted(folder.glob(store_path.name + "*")) + sorted(folder.glob(f".{store_path.name}*"))
+    return b"".join(p.read_bytes() for p in files if p.is_file())

@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 
 from memcli.lifecycle import similarity
-from tests.cli.helpers import add, add_fillers, by_id, jsonl, query_db, recall_ids, sha256
+from tests.cli.helpers import (
+    add,
+    add_fillers,
+    by_id,
+    jsonl,
+    query_db,
+    recall_ids,
+    sha256,
+    store_file_bytes,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -165,10 +174,9 @@ def test_forget_then_consolidate_erases_the_bytes(cli, store_path: Path) -> None
     secret = add(cli, "the safe combination is 31-17-4 zebrawood")
     add(cli, "keep the receipt for the dishwasher")
     assert cli("forget", secret, "-y").code == 0
-    wal = store_path.with_name(store_path.name + ".wal")
 
     def file_bytes() -> bytes:
-        return b"".join(p.read_bytes() for p in (store_path, wal) if p.exists())
+        return store_file_bytes(store_path)
 
     assert b"zebrawood" in file_bytes()  # deleted, not yet erased: the test can see it
     assert cli("--json", "stats").json()["erasure_pending"] is True

@@ -14,6 +14,7 @@ from tests.cli.helpers import (
     query_db,
     recall_ids,
     snapshot,
+    store_file_bytes,
 )
 
 ORPHANS = {
@@ -56,11 +57,6 @@ def test_forget_by_id_removes_everything(cli, store_path) -> None:
     assert count(store_path, "SELECT count(*) FROM memories WHERE text LIKE '%tangerine%'") == 0
 
 
-def _file_bytes(store_path) -> bytes:
-    wal = store_path.with_name(store_path.name + ".wal")
-    return b"".join(p.read_bytes() for p in (store_path, wal) if p.exists())
-
-
 def test_forget_now_erases_the_text_from_the_file(cli, store_path) -> None:
     add_fillers(cli)
     gone = add(cli, "my secret is xylophone-tangerine-42")
@@ -69,11 +65,11 @@ def test_forget_now_erases_the_text_from_the_file(cli, store_path) -> None:
     # so their absence below means something).
     other = add(cli, "my other secret is marmalade-quokka-7")
     assert cli("forget", other, "-y").code == 0
-    assert b"quokka" in _file_bytes(store_path)
+    assert b"quokka" in store_file_bytes(store_path)
 
     result = cli("forget", gone, "-y", "--now")
     assert result.code == 0, result
-    data = _file_bytes(store_path)
+    data = store_file_bytes(store_path)
     assert b"tangerine" not in data and b"quokka" not in data
     assert b"flowerpot" in data
     assert kept in by_id(cli)
