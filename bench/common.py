@@ -9,6 +9,7 @@ without touching bench/.cache or bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import functools
 import os
 import platform
@@ -181,10 +182,14 @@ def record(bench: Bench, title: str, body: str, started: float) -> None:
     print(section)
     if bench.results is None:
         return
-    old = bench.results.read_text() if bench.results.exists() else "# Benchmark results\n"
-    head, found, rest = old.partition("\n## ")
-    new = f"{head.rstrip()}\n\n{section}" + (f"\n## {rest}" if found else "")
-    bench.results.write_text(new)
+    with bench.results.open("a+", encoding="utf-8") as handle:
+        # Other engineers' bench runs write this file too: one read-modify-write at a time.
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        old = handle.read() or "# Benchmark results\n"
+        head, found, rest = old.partition("\n## ")
+        handle.truncate(0)  # in append mode, the write below then starts the file
+        handle.write(f"{head.rstrip()}\n\n{section}" + (f"\n## {rest}" if found else ""))
     print(f"recorded in {bench.results}", file=sys.stderr)
 
 
