@@ -14,9 +14,10 @@ memcli runs through the service functions its commands call, one fresh store per
   supersede  `memcli recall SELECTOR -k 1`, then `memcli add NEW --supersedes ID` with the
              best hit (the old memory is archived); NEW is added alone when nothing matches
   release    `memcli archive` of the selected memories     (writing.set_flag)
-  purge      `memcli forget` of the selected memories       (forgetting.forget: text, postings,
-             vectors and history rows are deleted in the database; active and archived
-             memories are candidates, as for `forget --query`)
+  purge      `memcli forget --now` of the selected memories (forgetting.forget with
+             erase_now: text, postings, vectors and history rows are deleted, then the file
+             is rewritten so the bytes are gone; active and archived memories are
+             candidates, as for `forget --query`)
   recall     `memcli recall QUERY -k 5`                     (reading.recall_memories)
 
 Which memories a release or purge selects is the user's (or agent's) choice; memcli offers
@@ -113,7 +114,7 @@ class MemcliAdapter:
     def purge(self, selector: str) -> None:
         from memcli.service.forgetting import forget
 
-        forget(self._ctx, self._select(selector, ("active", "archived")))
+        forget(self._ctx, self._select(selector, ("active", "archived")), erase_now=True)
 
     def recall_texts(self, query: str, k: int) -> list[str]:
         return [hit.memory.text for hit in self._recall(query, k, ("active",))]
