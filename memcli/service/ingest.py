@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import duckdb
@@ -51,11 +52,19 @@ def unused_id(con: duckdb.DuckDBPyConnection) -> str:
     return unused_ids(con, 1)[0]
 
 
-def unused_ids(con: duckdb.DuckDBPyConnection, count: int) -> list[str]:
-    """`count` new random ids, distinct from each other and from every stored id."""
+def unused_ids(
+    con: duckdb.DuckDBPyConnection, count: int, also_taken: Collection[str] = ()
+) -> list[str]:
+    """`count` new random ids, distinct from each other, from every stored id and from
+    `also_taken` (ids about to be inserted in the same transaction, such as an import's).
+
+    The store does not enforce unique ids (migration m004 dropped the index, whose upkeep
+    made every write slow), so every id a new memory gets comes from here or is checked
+    like an import's; the caller must hold the write lock (its transaction) meanwhile."""
     chosen: set[str] = set()
+    taken = set(also_taken)
     while len(chosen) < count:
-        batch = {ids.new_id() for _ in range(count - len(chosen))} - chosen
+        batch = {ids.new_id() for _ in range(count - len(chosen))} - chosen - taken
         chosen |= batch - rows.ids_present(con, list(batch))
     return list(chosen)
 

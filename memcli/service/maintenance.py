@@ -244,6 +244,7 @@ def _store_checks(ctx: Context, con: Any, checks: list[Check]) -> None:
             "run memcli reindex",
         )
     )
+    checks.append(_unique_keys_check(con))
     stored_tok = rows.get_meta(con, "tokenizer_version")
     if stored_tok and int(stored_tok) != TOKENIZER_VERSION:
         checks.append(
@@ -265,6 +266,23 @@ def _store_checks(ctx: Context, con: Any, checks: list[Check]) -> None:
         )
     )
     checks.append(_consolidation_check(ctx, con))
+
+
+def _unique_keys_check(con: Any) -> Check:
+    """No two memories share an id or a seq. The store does not enforce it (schema 4 has
+    no index on memories: see migrations.m004); memcli's writers guarantee it."""
+    row = con.execute(
+        "SELECT count(*) - count(DISTINCT id), count(*) - count(DISTINCT seq) FROM memories"
+    ).fetchone()
+    extra_ids, extra_seqs = (int(v) for v in row)
+    if not extra_ids and not extra_seqs:
+        return Check("memory ids", True, "unique")
+    return Check(
+        "memory ids",
+        False,
+        f"{extra_ids} repeated id(s), {extra_seqs} repeated seq(s)",
+        "this is a bug: memcli export --all, then report it with this output",
+    )
 
 
 def _consolidation_check(ctx: Context, con: Any) -> Check:

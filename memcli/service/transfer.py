@@ -215,7 +215,8 @@ def import_memories(
                 report.skipped_existing += 1
                 continue
             kept.append((item, item_vectors))
-        new_ids = iter(unused_ids(con, sum(not item.memory.id for item, _ in kept)))
+        given = {item.memory.id for item, _ in kept if item.memory.id}
+        new_ids = iter(unused_ids(con, sum(not item.memory.id for item, _ in kept), given))
         for item, _ in kept:
             item.memory.id = item.memory.id or next(new_ids)
         memories = [item.memory for item, _ in kept]

@@ -159,10 +159,54 @@ def m003_consolidation(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TABLE kept_apart (first_id VARCHAR NOT NULL, second_id VARCHAR NOT NULL)")
 
 
+def m004_memories_without_indexes(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild `memories` without its PRIMARY KEY (seq) and UNIQUE (id) constraints.
+
+    DuckDB writes a table's ART indexes out in full at every checkpoint that touches the
+    table (an open issue in 1.5, duckdb/duckdb#24848), and every command checkpoints when it
+    closes the store: at 100,000 memories one `add` spent about 0.4 s of its close there.
+    seq still comes from the sequence `memory_seq`; ids are unique because every insert takes
+    them from memcli.service.ingest.unused_ids or, for an import, checks them against the
+    store and the file first, inside the transaction that holds the store's write lock
+    (`memcli doctor` reports duplicates should anything else ever write one)."""
+    columns = (
+        "seq, id, text, text_hash, tags, created_at, added_at, updated_at, importance, "
+        "pinned, state, source, superseded_by, reinforced_at, reinforcements, doc_len"
+    )
+    con.execute("ALTER TABLE memories RENAME TO memories_m003")
+    con.execute(
+        """
+        CREATE TABLE memories (
+            seq            INTEGER NOT NULL DEFAULT nextval('memory_seq'),
+            id             VARCHAR NOT NULL,
+            text           VARCHAR NOT NULL,
+            text_hash      VARCHAR NOT NULL,
+            tags           VARCHAR[] NOT NULL,
+            created_at     TIMESTAMP NOT NULL,
+            added_at       TIMESTAMP NOT NULL,
+            updated_at     TIMESTAMP NOT NULL,
+            importance     TINYINT NOT NULL,
+            pinned         BOOLEAN NOT NULL,
+            state          VARCHAR NOT NULL,
+            source         VARCHAR NOT NULL,
+            superseded_by  VARCHAR,
+            reinforced_at  TIMESTAMP,
+            reinforcements INTEGER NOT NULL,
+            doc_len        INTEGER NOT NULL
+        )
+        """
+    )
+    con.execute(
+        f"INSERT INTO memories ({columns}) SELECT {columns} FROM memories_m003 ORDER BY seq"
+    )
+    con.execute("DROP TABLE memories_m003")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_create_tables", m001_create_tables),
     ("m002_quantised_vectors", m002_quantised_vectors),
     ("m003_consolidation", m003_consolidation),
+    ("m004_memories_without_indexes", m004_memories_without_indexes),
 ]
 CURRENT_VERSION = len(MIGRATIONS)
 

@@ -56,6 +56,8 @@ def _read_everything(path: Path) -> tuple[set[str], dict[str, object]]:
         }
         ids = [str(r[0]) for r in con.execute("SELECT id FROM memories").fetchall()]
         assert len(ids) == len(set(ids)), "duplicate ids"
+        seqs = [int(r[0]) for r in con.execute("SELECT seq FROM memories").fetchall()]
+        assert len(seqs) == len(set(seqs)), "duplicate seqs"
         for name, sql in _INVARIANTS.items():
             row = con.execute(sql).fetchone()
             assert row == (0,), f"{name}: {row}"

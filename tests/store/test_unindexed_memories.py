@@ -1,0 +1,205 @@
+"""Schema 4: `memories` without PRIMARY KEY and UNIQUE (migration m004), and the code that
+keeps seqs and ids unique instead: add, import (with and without ids), doctor's check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from memcli import ids
+from memcli.errors import StoreTooNew
+from memcli.store import migrations
+from memcli.store.connection import open_store
+from tests.cli.helpers import FILLERS, add, add_fillers, by_id, jsonl, recall_ids
+
+
+def _constraints(path: Path) -> set[str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        found = con.execute(
+            "SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'memories'"
+        ).fetchall()
+    finally:
+        con.close()
+    return {str(r[0]) for r in found}
+
+
+def _contents(path: Path) -> dict[str, Any]:
+    """Every row of every memcli table (memories in full, by seq; the others as count and
+    checksum), and the schema version."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        contents: dict[str, Any] = {
+            "memories": con.execute("SELECT * FROM memories ORDER BY seq").fetchall(),
+            "version": con.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone(),
+        }
+        for table in ("events", "postings", "vectors", "merges", "runs", "kept_apart"):
+            contents[table] = con.execute(
+                f"SELECT count(*), sum(hash(t)) FROM {table} t"
+            ).fetchone()
+    finally:
+        con.close()
+    return contents
+
+
+@contextmanager
+def _schema_3() -> Iterator[None]:
+    """memcli as it was before m004: stores it makes or opens stop at schema 3."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
+        patch.setattr(migrations, "CURRENT_VERSION", 3)
+        yield
+
+
+def _fill_a_schema_3_store(cli: Any) -> dict[str, str]:
+    """A store written by schema 3: memories with events, postings and vectors, a merge
+    (two imported copies of one text, consolidated), a superseded and a forgotten memory."""
+    with _schema_3():
+        return _fill(cli)
+
+
+def _fill(cli: Any) -> dict[str, str]:
+    add_fillers(cli)
+    kept = {
+        "port": add(cli, "the staging db is on port 6543", "-t", "db"),
+        "old": add(cli, "the gate code is 1111"),
+    }
+    kept["new"] = add(cli, "the gate code is 2222", "--supersedes", kept["old"])
+    duplicates = jsonl(
+        {"id": "dup00001", "text": "The VPN key is in the blue folder"},
+        {"id": "dup00002", "text": "the vpn key is in the  BLUE folder"},
+    )
+    assert cli("import", "-", input=duplicates).code == 0
+    assert cli("--json", "consolidate").code == 0
+    kept["gone"] = add(cli, "a secret to forget")  # the highest seq so far
+    assert cli("forget", "-y", kept["gone"]).code == 0
+    return kept
+
+
+def test_m004_keeps_every_row_and_drops_the_indexes(cli, store_path) -> None:
+    memories = _fill_a_schema_3_store(cli)
+    before = _contents(store_path)
+    assert before["version"] == ("3",) and before["merges"][0] == 1
+    assert {"PRIMARY KEY", "UNIQUE"} <= _constraints(store_path)
+    # A reader of the old store migrates it through a writer, in one transaction.
+    with open_store(store_path, write=False) as store:
+        assert migrations.stored_version(store.con) == migrations.CURRENT_VERSION == 4
+    after = _contents(store_path)
+    assert after == {**before, "version": (str(migrations.CURRENT_VERSION),)}
+    assert {"PRIMARY KEY", "UNIQUE"}.isdisjoint(_constraints(store_path))
+    # The sequence goes on past every seq ever used, the forgotten memory's too (seq 11).
+    fresh = add(cli, "the build server is called hopper")
+    con = duckdb.connect(str(store_path), read_only=True)
+    try:
+        found = con.execute("SELECT seq FROM memories WHERE id = ?", [fresh]).fetchone()
+    finally:
+        con.close()
+    assert found is not None and found[0] == len(FILLERS) + 7
+    assert recall_ids(cli, "staging db port", "--mode", "keyword")[0] == memories["port"]
+    stored = by_id(cli)
+    assert stored[memories["old"]]["superseded_by"] == memories["new"]
+    assert stored["dup00002"]["state"] == "archived"
+    assert memories["gone"] not in stored
+    doctor = {c["name"]: c for c in cli("--json", "doctor").json()["checks"]}
+    assert doctor["memory ids"]["ok"] is True
+
+
+def test_a_failing_m004_leaves_the_schema_3_store_as_it_was(
+    cli, store_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fill_a_schema_3_store(cli)
+    before = _contents(store_path)
+
+    def m004_then_fail(con: duckdb.DuckDBPyConnection) -> None:
+        migrations.m004_memories_without_indexes(con)
+        con.execute("SELECT error('disk full, say')")
+
+    monkeypatch.setattr(
+        migrations,
+        "MIGRATIONS",
+        [*migrations.MIGRATIONS[:3], ("m004_memories_without_indexes", m004_then_fail)],
+    )
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", 4)
+    with (
+        pytest.raises(StoreTooNew, match="could not be upgraded"),
+        open_store(store_path, write=True),
+    ):
+        pass
+    assert _contents(store_path) == before
+    assert {"PRIMARY KEY", "UNIQUE"} <= _constraints(store_path)
+
+
+def _ids_drawn(monkeypatch: pytest.MonkeyPatch, *drawn: str) -> list[str]:
+    """Make memcli.ids.new_id return `drawn` in order (then fresh random ids); returns the
+    list of ids actually handed out."""
+    real = ids.new_id
+    queue = list(drawn)
+    handed: list[str] = []
+
+    def new_id() -> str:
+        handed.append(queue.pop(0) if queue else real())
+        return handed[-1]
+
+    monkeypatch.setattr(ids, "new_id", new_id)
+    return handed
+
+
+def test_add_never_reuses_a_stored_id(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = add(cli, "the wifi password is on the fridge")
+    handed = _ids_drawn(monkeypatch, first, "zzzz0000")
+    second = add(cli, "the router is in the hall")
+    assert (handed[:2], second) == ([first, "zzzz0000"], "zzzz0000")
+    assert set(by_id(cli)) == {first, second}
+
+
+def test_import_never_gives_a_line_without_id_an_id_the_file_carries(
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handed = _ids_drawn(monkeypatch, "carried1", "fresh001")
+    lines = jsonl({"text": "a note without an id"}, {"id": "carried1", "text": "a note with one"})
+    result = cli("--json", "import", "-", input=lines)
+    assert result.code == 0, result
+    assert result.json()["imported"] == 2
+    stored = by_id(cli)
+    assert stored["carried1"]["text"] == "a note with one"
+    assert stored["fresh001"]["text"] == "a note without an id"
+    assert handed[:2] == ["carried1", "fresh001"]
+
+
+def test_an_id_repeated_in_a_file_or_already_stored_is_skipped_as_before(cli) -> None:
+    first = cli(
+        "--json",
+        "import",
+        "-",
+        input=jsonl({"id": "same0001", "text": "first text"}, {"id": "same0001", "text": "other"}),
+    )
+    assert first.code == 0, first
+    assert (first.json()["imported"], first.json()["skipped_existing"]) == (1, 1)
+    again = cli("--json", "import", "-", input=jsonl({"id": "same0001", "text": "third text"}))
+    assert (again.json()["imported"], again.json()["skipped_existing"]) == (0, 1)
+    assert [m["text"] for m in by_id(cli).values()] == ["first text"]
+
+
+def test_doctor_reports_a_repeated_id(cli, store_path) -> None:
+    memory_id = add(cli, "the only memory")
+    con = duckdb.connect(str(store_path))
+    try:
+        con.execute(
+            "INSERT INTO memories SELECT * REPLACE (nextval('memory_seq') AS seq) "
+            "FROM memories WHERE id = ?",
+            [memory_id],
+        )
+    finally:
+        con.close()
+    result = cli("--json", "doctor")
+    assert result.code != 0
+    checks = {c["name"]: c for c in result.json()["checks"]}
+    assert checks["memory ids"]["ok"] is False
+    assert "1 repeated id(s), 0 repeated seq(s)" in checks["memory ids"]["detail"]
