@@ -13,6 +13,7 @@ from memcli.lifecycle.decay import memory_retention
 from memcli.records import Hit, ScoreParts
 from memcli.search import bm25
 from memcli.search.fusion import DEFAULT_PARAMS, Candidate, FusionParams, fuse
+from memcli.search.keyword_index import CACHE, StoreIndex
 from memcli.search.semantic import QueryVector, semantic_candidates
 from memcli.search.tokenizer import tokenize
 from memcli.store import index
@@ -39,26 +40,31 @@ def keyword_candidates(
     filters: Filters,
     limit: int,
     stored: index.Corpus | None = None,
+    source: StoreIndex | None = None,
 ) -> dict[int, tuple[float, float]]:
     """{seq: (bm25, coverage)} for the `limit` best keyword matches passing `filters` (ties:
-    the newer memory first), from one scan of the query terms' postings. `stored` is
-    index.corpus(con, filters) when the caller has it already."""
+    the newer memory first), from one scan of the query terms' postings. `source` is where
+    the index is read (by default the store, or the in-process copy when it holds); `stored`
+    is source.corpus(filters) when the caller has it already."""
     tokens = tokenize(query)
     if not tokens:
         return {}
-    stored = stored if stored is not None else index.corpus(con, filters)
+    source = source if source is not None else CACHE.reader(con)
+    stored = stored if stored is not None else source.corpus(filters)
     doc_count = len(stored.seqs)
     if doc_count == 0:
         return {}
     counts = bm25.term_counts(tokens)
-    posting_terms, posting_seqs, tfs = index.query_postings(con, list(counts))
+    # Grouped by term: every memory's score then sums its terms in the same order, however
+    # the postings were read (the same scores to the last bit with or without the copy).
+    posting_terms, posting_seqs, tfs = source.postings(list(counts))
     terms, term_of = np.unique(posting_terms, return_inverse=True)
     freqs = dict(
         zip(terms.tolist(), np.bincount(term_of, minlength=len(terms)).tolist(), strict=True)
     )
     average_idf = 0.0
     if bm25.needs_mean_idf(doc_count, freqs):
-        average_idf = bm25.mean_idf(doc_count, index.all_doc_freqs(con))
+        average_idf = bm25.mean_idf(doc_count, source.doc_freqs())
     weights = bm25.query_weights(tokens, doc_count, freqs, average_idf)
     where = stored.positions(posting_seqs)
     keep = stored.passes[where]
@@ -92,10 +98,11 @@ def recall(
     """The best memories for the request, best first, after the relevance floor."""
     wanted = max(request.limit, 1)
     pool = max(CANDIDATES_PER_CHANNEL, wanted * 2)
-    stored = index.corpus(con, request.filters)
+    source = CACHE.reader(con)
+    stored = source.corpus(request.filters)
     keyword: dict[int, tuple[float, float]] = {}
     if request.mode != "semantic":
-        keyword = keyword_candidates(con, request.query, request.filters, pool, stored)
+        keyword = keyword_candidates(con, request.query, request.filters, pool, stored, source)
     semantic: dict[int, float] = {}
     if request.mode != "keyword" and query_vector is not None:
         allowed = stored.seqs[stored.passes]
@@ -103,7 +110,7 @@ def recall(
             con, query_vector, request.filters, pool, set(keyword), allowed
         )
     query_terms = len(set(tokenize(request.query)))
-    facts = index.lifecycle_facts(con, sorted(set(keyword) | set(semantic)))
+    facts = source.facts(sorted(set(keyword) | set(semantic)))
     candidates: dict[int, Candidate] = {}
     for seq, (importance, reinforcements, pinned, touched, created) in facts.items():
         bm25_score, coverage = keyword.get(seq, (None, 0.0))

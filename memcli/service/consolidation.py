@@ -303,6 +303,7 @@ def _merge(
             keeper.seq,
         ],
     )
+    rows.bump_memories_version(con)
     current[keeper.seq] = rows.get_by_seqs(con, [keeper.seq])[keeper.seq]
     rows.update_fields(con, merged.seq, now, state="archived", superseded_by=keeper.id)
     rows.add_event(con, merged.id, now, "merged", f"into={keeper.id} kind={merge.kind}")

@@ -71,6 +71,7 @@ def reopen(con: duckdb.DuckDBPyConnection, memory: Memory, now: datetime) -> Non
                     keeper.seq,
                 ],
             )
+            rows.bump_memories_version(con)
             rows.add_event(con, keeper.id, now, "unmerged", f"from={memory.id}")
         elif keeper is not None:
             rows.add_event(con, keeper.id, now, "supersession undone", f"old={memory.id}")
@@ -82,3 +83,4 @@ def reopen(con: duckdb.DuckDBPyConnection, memory: Memory, now: datetime) -> Non
         "updated_at = ? WHERE seq = ?",
         [rows.to_db(now), rows.to_db(now), memory.seq],
     )
+    rows.bump_memories_version(con)

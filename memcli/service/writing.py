@@ -108,6 +108,7 @@ def _reinforce_duplicate(
         "UPDATE memories SET reinforcements = reinforcements + 1, reinforced_at = ? WHERE seq = ?",
         [rows.to_db(now), existing.seq],
     )
+    rows.bump_memories_version(con)
     rows.add_event(con, existing.id, now, "reinforced", "re-added")
     updated = rows.get(con, existing.id)
     assert updated is not None

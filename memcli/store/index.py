@@ -23,6 +23,7 @@ def insert_postings(
             "INSERT INTO postings SELECT unnest(?::BIGINT[]), ?, unnest(?::INTEGER[])",
             [list(terms), seq, list(tfs)],
         )
+        rows.bump_memories_version(con)
 
 
 def insert_postings_bulk(
@@ -39,10 +40,12 @@ def insert_postings_bulk(
         con.execute("INSERT INTO postings SELECT term, seq, tf FROM incoming_postings")
     finally:
         con.unregister("incoming_postings")
+    rows.bump_memories_version(con)
 
 
 def delete_postings(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
     con.execute("DELETE FROM postings WHERE seq IN (SELECT unnest(?::INTEGER[]))", [list(seqs)])
+    rows.bump_memories_version(con)
 
 
 def corpus_stats(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:

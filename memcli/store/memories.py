@@ -144,6 +144,7 @@ def insert_many(
         """,
         columns,
     ).fetchall()
+    bump_memories_version(con)
     return {str(memory_id): int(seq) for memory_id, seq in rows}
 
 
@@ -224,6 +225,7 @@ def update_text(
         "UPDATE memories SET text = ?, text_hash = ?, doc_len = ?, updated_at = ? WHERE seq = ?",
         [text, text_hash, doc_len, to_db(now), seq],
     )
+    bump_memories_version(con)
 
 
 def update_fields(con: duckdb.DuckDBPyConnection, seq: int, now: datetime, **fields: Any) -> None:
@@ -240,6 +242,7 @@ def update_fields(con: duckdb.DuckDBPyConnection, seq: int, now: datetime, **fie
         f"UPDATE memories SET {assignments}, updated_at = ? WHERE seq = ?",
         [*values, to_db(now), seq],
     )
+    bump_memories_version(con)
 
 
 def reinforce(con: duckdb.DuckDBPyConnection, seqs: Sequence[int], now: datetime) -> list[int]:
@@ -255,6 +258,8 @@ def reinforce(con: duckdb.DuckDBPyConnection, seqs: Sequence[int], now: datetime
         """,
         [to_db(now), list(seqs), to_db(now)],
     ).fetchall()
+    if rows:
+        bump_memories_version(con)
     return [r[0] for r in rows]
 
 
@@ -287,6 +292,7 @@ def delete(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
         [ids, ids],
     )
     con.execute("DELETE FROM memories WHERE seq IN (SELECT unnest(?::INTEGER[]))", params)
+    bump_memories_version(con)
 
 
 def add_event(
@@ -327,6 +333,7 @@ def archive_many(con: duckdb.DuckDBPyConnection, seqs: Sequence[int], now: datet
         "WHERE seq IN (SELECT unnest(?::INTEGER[]))",
         [to_db(now), list(seqs)],
     )
+    bump_memories_version(con)
 
 
 def events(con: duckdb.DuckDBPyConnection, memory_id: str) -> list[Event]:
@@ -359,6 +366,29 @@ def bump_vectors_version(con: duckdb.DuckDBPyConnection) -> None:
     than a counter: a store made anew at the same path never repeats a version that an
     in-process cache saw."""
     con.execute("UPDATE meta SET value = ? WHERE key = 'vectors_version'", [secrets.token_hex(8)])
+
+
+def memories_version(con: duckdb.DuckDBPyConnection) -> str:
+    """A token that changes with every write to the memories or the postings (and to the
+    vectors): what in-process caches of the keyword index check before each use.
+    vectors_version is part of it because memories_version appears only with the first
+    write (stores made before it have none); both are random, so a store made anew at
+    the same path never repeats a token that a cache saw."""
+    found = dict(
+        con.execute(
+            "SELECT key, value FROM meta WHERE key IN ('memories_version', 'vectors_version')"
+        ).fetchall()
+    )
+    return f"{found.get('memories_version')}/{found.get('vectors_version')}"
+
+
+def bump_memories_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Record that memories or postings changed, in the caller's transaction. Every
+    function that writes either calls it (tests/search/test_keyword_cache.py checks the
+    SQL of memcli for writes without it)."""
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('memories_version', ?)", [secrets.token_hex(8)]
+    )
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
