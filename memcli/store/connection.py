@@ -13,7 +13,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -119,6 +119,8 @@ def open_store(
                 con, key = _connect(path, read_only=True, lock_timeout=lock_timeout, key=key)
             yield Store(con, path, writable=write or not existed, key=key)
         finally:
+            if not read_only:
+                _checkpoint_on_one_thread(con)
             con.close()
 
 
@@ -166,6 +168,16 @@ def _check_magic(path: Path) -> bool:
             "point --db at a memcli store, or at a new file name",
         )
     return encryption.header_says_encrypted(head)
+
+
+def _checkpoint_on_one_thread(con: duckdb.DuckDBPyConnection) -> None:
+    """Closing a writer checkpoints (DuckDB moves the command's changes from the WAL into
+    the file): a handful of tasks, a few row groups each. Spread over DuckDB's threads on a
+    busy machine, the close waits for whichever thread the OS runs last. On one thread the
+    close of a cold `add` took 79 ms instead of 98 at 1,000 memories, 57 instead of 66 at
+    10,000, the same 53 at 100,000 (medians of 10, alternated, load average 5 on 2 cores)."""
+    with suppress(duckdb.Error):  # a connection DuckDB invalidated must still be closed
+        con.execute("SET threads = 1")
 
 
 def _restrict(path: Path) -> None:
