@@ -222,6 +222,21 @@ def test_help_does_not_load_the_model() -> None:
         assert heavy not in imported
 
 
+@pytest.mark.parametrize("args", [["add", "a note"], ["--json", "recall", "a note"], ["list"]])
+def test_commands_do_not_import_pydantic(args: list[str]) -> None:
+    # typer 0.29 built a pydantic TypeAdapter for every parameter: 60-80 ms per command.
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "memcli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines()}
+    assert "memcli.cli" in imported  # the probe works
+    assert not {name for name in imported if name.split(".")[0] == "pydantic"}
+
+
 def test_closed_stdout_pipe_is_not_an_error(memcli_proc) -> None:
     lines = jsonl(*({"text": f"memory {n} " + "padding words " * 30} for n in range(400)))
     ok(memcli_proc("import", "-", input=lines.encode()))
