@@ -166,9 +166,15 @@ def build(bench: Bench, size: int) -> Path:
     """The cached store of `size` synthetic notes (rebuilt for another tokenizer)."""
     from data import build_store, store_is_current
 
+    from memcli.store.connection import open_store
+
     db = bench.cache / f"scale-{size}.duckdb"
     if not (db.exists() and store_is_current(db, size)):
         build_store(db, [{"text": text} for text in notes(size, size)])
+    # A store cached by an older memcli is migrated here, untimed, and not by the first
+    # timed recall (nor the first add on its copy): m004 takes about 0.6 s at 100,000.
+    with open_store(db, write=True):
+        pass
     return db
 
 
