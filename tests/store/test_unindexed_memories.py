@@ -13,9 +13,11 @@ import pytest
 
 from memcli import ids
 from memcli.errors import StoreTooNew
+from memcli.security import keys
 from memcli.store import migrations
 from memcli.store.connection import open_store
 from tests.cli.helpers import FILLERS, add, add_fillers, by_id, jsonl, recall_ids
+from tests.support.keyrings import memory_keyring  # noqa: F401 (a fixture)
 
 
 def _constraints(path: Path) -> set[str]:
@@ -203,3 +205,26 @@ def test_doctor_reports_a_repeated_id(cli, store_path) -> None:
     checks = {c["name"]: c for c in result.json()["checks"]}
     assert checks["memory ids"]["ok"] is False
     assert "1 repeated id(s), 0 repeated seq(s)" in checks["memory ids"]["detail"]
+
+
+@pytest.mark.usefixtures("memory_keyring")
+def test_an_encrypted_schema_3_store_is_migrated_with_its_key(cli, store_path) -> None:
+    with _schema_3():
+        assert cli("init", "--encrypt").code == 0
+        kept = _fill(cli)
+    key = keys.key_for(store_path).secret
+    assert recall_ids(cli, "staging db port", "--mode", "keyword")[0] == kept["port"]
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{store_path}' AS s (ENCRYPTION_KEY '{key}', READ_ONLY)")
+        version = con.execute("SELECT value FROM s.meta WHERE key = 'schema_version'").fetchone()
+        found = con.execute(
+            "SELECT constraint_type FROM duckdb_constraints() "
+            "WHERE database_name = 's' AND table_name = 'memories'"
+        ).fetchall()
+        stored = con.execute("SELECT count(*), count(DISTINCT id) FROM s.memories").fetchone()
+    finally:
+        con.close()
+    assert version == (str(migrations.CURRENT_VERSION),)
+    assert {"PRIMARY KEY", "UNIQUE"}.isdisjoint({str(r[0]) for r in found})
+    assert stored == (len(FILLERS) + 5, len(FILLERS) + 5)
