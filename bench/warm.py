@@ -90,9 +90,9 @@ STEPS = ("embed query", "open store", "filters + keyword", "semantic", "candidat
 def breakdown(bench: Bench, size: int, runs: int) -> list[str]:
     """p50 of each step of a warm recall, through the functions memcli.search.recall runs
     (the fusion itself and reading the hits' rows take the rest)."""
+    from memcli.search.keyword_index import CACHE
     from memcli.search.recall import keyword_candidates
     from memcli.search.semantic import QueryVector, semantic_candidates
-    from memcli.store import index
     from memcli.store.memories import Filters
 
     ctx = memcli_context(build(bench, size))
@@ -106,16 +106,17 @@ def breakdown(bench: Bench, size: int, runs: int) -> list[str]:
         with ctx.store(write=False) as store:
             marks.append(time.perf_counter())
             filters = Filters()
-            stored = index.corpus(store.con, filters)
-            keyword = keyword_candidates(store.con, query, filters, 200, stored)
+            source = CACHE.reader(store.con)  # the in-process copy of the keyword index
+            stored = source.corpus(filters)
+            keyword = keyword_candidates(store.con, query, filters, 200, stored, source)
             marks.append(time.perf_counter())
             allowed = stored.seqs[stored.passes]
             semantic = semantic_candidates(store.con, vector, filters, 200, set(keyword), allowed)
             marks.append(time.perf_counter())
-            index.lifecycle_facts(store.con, sorted(set(keyword) | set(semantic)))
+            source.facts(sorted(set(keyword) | set(semantic)))
             marks.append(time.perf_counter())
         marks.append(time.perf_counter())
-        if n >= 2:  # the first two fill the vector cache
+        if n >= 2:  # the first two fill the caches
             for step, start, end in zip(STEPS, marks[:-1], marks[1:], strict=True):
                 times[step].append(end - start)
     return [f"{size:,}", *(f"{statistics.median(times[s]) * 1000:.1f}" for s in STEPS)]

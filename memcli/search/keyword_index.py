@@ -151,9 +151,10 @@ def load(con: duckdb.DuckDBPyConnection) -> Copy:
     terms = np.asarray(postings["term"], dtype=np.int64)
     order = np.argsort(terms, kind="stable")
     terms = terms[order]
-    starts = np.concatenate(
-        [[0], np.flatnonzero(terms[1:] != terms[:-1]) + 1, [len(terms)]]
-    ).astype(np.int64)
+    starts = np.zeros(1, dtype=np.int64)  # no postings at all: no terms
+    if len(terms):
+        bounds = np.flatnonzero(terms[1:] != terms[:-1]) + 1
+        starts = np.concatenate([[0], bounds, [len(terms)]]).astype(np.int64)
     return Copy(
         seqs=np.asarray(found["seq"], dtype=np.int64),
         doc_lens=np.asarray(found["doc_len"], dtype=np.float64),
@@ -172,40 +173,37 @@ def load(con: duckdb.DuckDBPyConnection) -> Copy:
 class IndexCache:
     """The copy of the store searched last, valid while its memories_version holds.
 
-    Made at a recall that finds the store as the previous recall of it in this process
-    did: a one-shot command never loads the whole index, and a process that writes between
-    its recalls keeps reading from the store rather than reloading at each one."""
+    Keyed on the version alone (random tokens: two stores share one only as byte-for-byte
+    copies, whose indexes are the same). Made at a recall that finds the store as the
+    previous recall did: a one-shot command never loads the whole index, and a process
+    that writes between its recalls keeps reading from the store rather than reloading at
+    each one."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[str, str] | None = None
+        self._version: str | None = None  # of the copy
         self._copy: Copy | None = None
-        self._seen: dict[str, str] = {}  # path -> version at its last recall
+        self._seen: str | None = None  # the version found by the last recall
 
     def reader(self, con: duckdb.DuckDBPyConnection) -> StoreIndex:
         """The index of the store behind `con`, from the copy when it holds."""
-        path = index.database_path(con)
-        if path is None:
-            return StoreIndex(con)
         version = rows.memories_version(con)
         with self._lock:
-            if self._copy is not None and self._key == (path, version):
+            if self._copy is not None and self._version == version:
                 return CachedIndex(con, self._copy)
-            previous = self._seen.get(path)
-            self._seen[path] = version
+            previous, self._seen = self._seen, version
             if previous != version:
                 return StoreIndex(con)
         copy = load(con)
         if rows.memories_version(con) != version:  # written meanwhile (same process)
             return StoreIndex(con)
         with self._lock:
-            self._key, self._copy = (path, version), copy
+            self._version, self._copy = version, copy
         return CachedIndex(con, copy)
 
     def clear(self) -> None:
         with self._lock:
-            self._key = self._copy = None
-            self._seen.clear()
+            self._version = self._copy = self._seen = None
 
 
 CACHE = IndexCache()

@@ -8,9 +8,12 @@ retries with backoff until `lock_timeout` runs out (then StoreBusy, exit 3).
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import random
+import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -113,7 +116,7 @@ def open_store(
         try:
             if _needs_writer_to_migrate(con, path, existed, can_write=write or not existed):
                 # A reader found an older schema: migrate once with a writer, then read.
-                con.close()
+                _close(con)
                 with open_store(path, write=True, lock_timeout=lock_timeout):
                     pass
                 con, key = _connect(path, read_only=True, lock_timeout=lock_timeout, key=key)
@@ -121,7 +124,7 @@ def open_store(
         finally:
             if not read_only:
                 _checkpoint_on_one_thread(con)
-            con.close()
+            _close(con)
 
 
 def _needs_writer_to_migrate(
@@ -191,6 +194,8 @@ def _connect(
     path: Path, *, read_only: bool, lock_timeout: float, key: StoreKey | None
 ) -> tuple[duckdb.DuckDBPyConnection, StoreKey | None]:
     """A connection to the store (plain or encrypted) and the key that opened it."""
+    if key is None and read_only:
+        return _retrying(path, lambda: _attach_read_only(path), lock_timeout), None
     if key is None:
         con = _retrying(
             path,
@@ -218,6 +223,51 @@ def _connect(
         con.close()
         raise
     return con, key
+
+
+_host: duckdb.DuckDBPyConnection | None = None
+_host_lock = threading.Lock()
+_attached: dict[int, str] = {}  # id of a connection from _attach_read_only -> its alias
+_aliases = itertools.count(1)
+
+
+def _attach_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the plain store at `path`, attached to this process's
+    in-memory DuckDB: starting a DuckDB instance costs 10-20 ms, several times more than
+    attaching a file to a running one, which a long-lived process (the TUI) pays at every
+    search. The instance holds no file of its own: once the store is detached (`_close`),
+    other processes may write it."""
+    global _host
+    with _host_lock:
+        if _host is None:
+            _host = duckdb.connect(
+                ":memory:", config={**encryption.CONNECTION_CONFIG, "temp_directory": ""}
+            )
+        con = _host.cursor()
+        alias = f"memcli_read_{next(_aliases)}"
+    quoted = str(path).replace("'", "''")
+    try:
+        con.execute(f"ATTACH '{quoted}' AS {alias} (READ_ONLY)")
+        _attached[id(con)] = alias
+        con.execute(f"USE {alias}")
+    except BaseException:
+        _close(con)
+        raise
+    return con
+
+
+def _close(con: duckdb.DuckDBPyConnection) -> None:
+    """Close a connection from _connect, then detach its store from the in-memory
+    instance (from another connection: this one may be in a failed transaction)."""
+    alias = _attached.pop(id(con), None)
+    con.close()
+    if alias is not None and _host is not None:
+        with _host_lock:
+            detaching = _host.cursor()
+        try:
+            detaching.execute(f"DETACH {alias}")
+        finally:
+            detaching.close()
 
 
 def _attach(
@@ -249,7 +299,8 @@ def _retrying(path: Path, attempt: Callable[[], T], lock_timeout: float) -> T:
         try:
             return attempt()
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
+            # The word: a corrupt file's message names a "block" and is no lock conflict.
+            if not re.search(r"\block\b", str(exc).lower()):
                 raise NotAStore(
                     f"cannot open {path}: {_first_line(exc)}",
                     "check that it is a memcli store and that you may read it",

@@ -89,6 +89,7 @@ def _memory(row: tuple[Any, ...]) -> Memory:
     )
 
 
+_SEQ_IN = "seq IN (SELECT unnest(?::INTEGER[]))"
 _TAG_SEPARATOR = "\x1f"  # never inside a tag (tags hold no whitespace)
 
 
@@ -167,9 +168,12 @@ def get(con: duckdb.DuckDBPyConnection, memory_id: str) -> Memory | None:
 def get_by_seqs(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> dict[int, Memory]:
     if not seqs:
         return {}
-    rows = con.execute(
-        f"SELECT {_COLUMNS} FROM memories WHERE seq IN (SELECT unnest(?::INTEGER[]))", [list(seqs)]
-    ).fetchall()
+    # `memories` has no index on seq (m004). A few rows (recall's hits): a filter in the
+    # scan, which reads the other columns of the matching rows only (6 ms for 10 rows at
+    # 100,000 memories, against 22 ms for the join below, which reads every row's text).
+    # The filter costs a comparison per row and wanted seq, so many rows take the join.
+    found = "list_contains(?::INTEGER[], seq)" if len(seqs) <= 32 else _SEQ_IN
+    rows = con.execute(f"SELECT {_COLUMNS} FROM memories WHERE {found}", [list(seqs)]).fetchall()
     return {row[0]: _memory(row) for row in rows}
 
 

@@ -297,3 +297,30 @@ def test_every_write_to_memories_or_postings_bumps_the_version() -> None:
             if writes and not bumps:
                 unbumped.append(f"{path.relative_to(ROOT)}:{function.lineno} {function.name}")
     assert unbumped == []
+
+
+def test_encrypting_and_decrypting_keep_what_recall_finds(
+    cli, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rewrite of the file (encrypt, decrypt) copies the versions with the data: the copy
+    stays valid, and recall through the encrypted store finds the same."""
+    ids = _vpn_store(cli)
+    before = _check(store_path)
+    monkeypatch.setenv("MEMCLI_KEY", "k" * 64)
+    assert cli("encrypt").code == 0
+    assert _check(store_path) == before
+    assert cli("archive", ids["blue"]).code == 0
+    after = _check(store_path)
+    assert ids["blue"] not in [hit[0] for hit in after]
+    assert cli("decrypt").code == 0
+    assert _check(store_path) == after
+
+
+def test_a_store_without_postings(cli, store_path: Path) -> None:
+    """Every memory forgotten: the copy of an empty index answers (nothing) too."""
+    ids = _vpn_store(cli)
+    assert cli("forget", *ids.values(), "--yes").code == 0
+    assert cli("forget", "--before", "2100-01-01", "--yes").code == 0
+    for _ in range(3):
+        assert _recall() == []
+    assert isinstance(_reader(store_path), CachedIndex)
