@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ class Output:
 
     def data(self, document: Any) -> None:
         """The --json document: exactly one per command."""
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_text(document) + "\n")
 
     def line(self, text: str = "") -> None:
         sys.stdout.write(text + "\n")
@@ -39,6 +40,17 @@ class Output:
     def ids(self, memories: list[Memory]) -> None:
         for memory in memories:
             self.line(memory.id)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(document: Any) -> str:
+    """`document` as JSON, non-ASCII text kept as it is. A lone surrogate (an import line's
+    field name or value such as "\\ud800", echoed back in a report) has no UTF-8 encoding,
+    so it is written as JSON's own escape instead: it can only stand inside a string."""
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def notice(text: str) -> None:

@@ -128,6 +128,18 @@ def test_import_from_a_file_and_without_ids(cli, tmp_path) -> None:
     assert len(export_all(cli)) == 2
 
 
+def test_json_report_of_a_line_with_a_lone_surrogate(memcli_proc) -> None:
+    """A field name like "\\ud800" (valid JSON, no UTF-8 text) is echoed back in the report
+    as JSON's escape: the --json document stays valid, and the good line is imported."""
+    lines = b'{"\\ud800": null}\n{"text": "the good line"}\n'
+    result = memcli_proc("--json", "import", "-", "--skip-bad", input=lines)
+    assert result.code == 0, result
+    report = json.loads(result.stdout)
+    assert report["imported"] == 1
+    [bad] = report["bad_lines"]
+    assert bad["line"] == 1 and "\ud800" in bad["error"], bad
+
+
 def test_imported_ids_are_accepted_by_other_commands(cli) -> None:
     assert cli("import", "-", input=jsonl({"id": "abcd1111", "text": "imported"})).code == 0
     assert cli("pin", "abcd").code == 0
