@@ -150,18 +150,6 @@ def load_embedder(settings: ModelSettings, cache_dir: Path) -> Embedder:
     return _LOADED[key]
 
 
-def loads_quickly(settings: ModelSettings, cache_dir: Path) -> bool:
-    """Whether load_embedder returns without a download: the model is loaded in this
-    process already, disabled, in a local folder, or in the cache (a model folder is there,
-    or the last download failed recently, so none is tried)."""
-    if (settings, cache_dir) in _LOADED or not settings.enabled or settings.path is not None:
-        return True
-    marker = cache_dir / _FAILED_MARKER
-    if marker.exists() and time.time() - marker.stat().st_mtime < DOWNLOAD_RETRY_SECONDS:
-        return True
-    return cache_dir.is_dir() and any(cache_dir.glob("models--*"))
-
-
 def _quiet_fastembed() -> None:
     # fastembed logs download retries through loguru; memcli reports failures itself.
     try:

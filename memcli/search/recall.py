@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,13 +91,11 @@ def keyword_candidates(
 def recall(
     con: duckdb.DuckDBPyConnection,
     request: RecallRequest,
-    query_vector: QueryVector | Callable[[], QueryVector | None] | None,
+    query_vector: QueryVector | None,
     now: datetime,
     params: FusionParams = DEFAULT_PARAMS,
 ) -> list[Hit]:
-    """The best memories for the request, best first, after the relevance floor. The query
-    vector may be a function, called after the keyword channel (the model may be loading
-    on another thread meanwhile)."""
+    """The best memories for the request, best first, after the relevance floor."""
     wanted = max(request.limit, 1)
     pool = max(CANDIDATES_PER_CHANNEL, wanted * 2)
     source = CACHE.reader(con)
@@ -107,8 +104,6 @@ def recall(
     if request.mode != "semantic":
         keyword = keyword_candidates(con, request.query, request.filters, pool, stored, source)
     semantic: dict[int, float] = {}
-    if callable(query_vector):
-        query_vector = query_vector()
     if request.mode != "keyword" and query_vector is not None:
         allowed = stored.seqs[stored.passes]
         semantic = semantic_candidates(

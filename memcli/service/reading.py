@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
-from functools import partial
 
-from memcli.embed import Embedder
 from memcli.errors import ModelUnavailable
 from memcli.lifecycle.decay import memory_retention
 from memcli.records import Event, Hit, Memory
@@ -63,50 +59,33 @@ def list_memories(ctx: Context, filters: Filters, sort: str, limit: int | None) 
 
 def recall_memories(ctx: Context, request: RecallRequest, reinforce: bool = True) -> list[Hit]:
     """Hybrid (or single-channel) recall; shown hits are reinforced once a day (unless
-    `reinforce` is off: the hits are only candidates, e.g. for forget --query). A hybrid
-    recall loads the model while it opens the store and runs the keyword channel."""
-    loading = ctx.embedder_loading() if request.mode == "hybrid" else nullcontext(ctx.embedder)
-    with loading as embedder:
-        query_vector: QueryVector | Callable[[], QueryVector | None] | None
-        query_vector = partial(_query_vector, ctx, request, embedder)
-        if request.mode != "hybrid":  # semantic: a missing model is an error before all else
-            query_vector = query_vector()
-        now = ctx.now()
-        try:
-            if not reinforce:
-                with ctx.store(write=False) as store:
-                    return recall(store.con, request, query_vector, now)
-            with ctx.store(write=True) as store:
-                # The search runs outside the transaction (this connection holds the only
-                # write lock throughout): a failed statement in it would abort the whole
-                # transaction.
-                hits = recall(store.con, request, query_vector, now)
-                with store.transaction() as con:
-                    for seq in rows.reinforce(con, [h.memory.seq for h in hits], now):
-                        memory_id = next(h.memory.id for h in hits if h.memory.seq == seq)
-                        rows.add_event(con, memory_id, now, "reinforced", "recalled")
-                return hits
-        except NoStore:
-            if callable(query_vector):
-                query_vector()  # the same notice as with a store when the model is missing
-            return []
-
-
-def _query_vector(
-    ctx: Context, request: RecallRequest, embedder: Callable[[], Embedder | None]
-) -> QueryVector | None:
-    """The query's vector; None for keyword-only search (with a notice when the model is
-    missing). Raises ModelUnavailable for a semantic search without the model."""
-    if request.mode == "keyword":
-        return None
-    loaded = embedder()
-    if loaded is None:
-        assert ctx.model_error is not None
-        if request.mode == "semantic":
-            raise ModelUnavailable(
-                f"semantic search needs the embedding model: {ctx.model_error.message}",
-                ctx.model_error.hint or "use --mode keyword",
-            )
-        ctx.model_notice("keyword search only")
-        return None
-    return QueryVector(loaded.name, loaded.embed_query(request.query))
+    `reinforce` is off: the hits are only candidates, e.g. for forget --query)."""
+    query_vector = None
+    if request.mode != "keyword":
+        embedder = ctx.embedder()
+        if embedder is None:
+            assert ctx.model_error is not None
+            if request.mode == "semantic":
+                raise ModelUnavailable(
+                    f"semantic search needs the embedding model: {ctx.model_error.message}",
+                    ctx.model_error.hint or "use --mode keyword",
+                )
+            ctx.model_notice("keyword search only")
+        else:
+            query_vector = QueryVector(embedder.name, embedder.embed_query(request.query))
+    now = ctx.now()
+    try:
+        if not reinforce:
+            with ctx.store(write=False) as store:
+                return recall(store.con, request, query_vector, now)
+        with ctx.store(write=True) as store:
+            # The search runs outside the transaction (this connection holds the only write
+            # lock throughout): a failed statement in it would abort the whole transaction.
+            hits = recall(store.con, request, query_vector, now)
+            with store.transaction() as con:
+                for seq in rows.reinforce(con, [h.memory.seq for h in hits], now):
+                    memory_id = next(h.memory.id for h in hits if h.memory.seq == seq)
+                    rows.add_event(con, memory_id, now, "reinforced", "recalled")
+            return hits
+    except NoStore:
+        return []

@@ -202,25 +202,3 @@ def test_failed_marker_blocks_retries_until_it_expires_or_is_forgotten(
 def test_forget_failed_download_without_a_marker(tmp_path: Path) -> None:
     forget_failed_download(tmp_path / "never-created")
     assert not (tmp_path / "never-created").exists()
-
-
-# --- whether a load can wait (memcli.service.context.Context.embedder_loading) ------------
-
-
-def test_loads_quickly_unless_a_download_may_be_needed(
-    tiny_settings: ModelSettings, tmp_path: Path
-) -> None:
-    cache = tmp_path / "models"
-    named = ModelSettings(name="sentence-transformers/all-MiniLM-L6-v2")
-    assert embed.loads_quickly(tiny_settings, cache)  # a local folder
-    assert embed.loads_quickly(replace(named, enabled=False), cache)
-    assert not embed.loads_quickly(named, cache)  # no cache yet: a download
-    cache.mkdir()
-    assert not embed.loads_quickly(named, cache)
-    (cache / MARKER).write_text("offline\n")  # a recent failure: no download is tried
-    assert embed.loads_quickly(named, cache)
-    old = time.time() - DOWNLOAD_RETRY_SECONDS - 60
-    os.utime(cache / MARKER, (old, old))
-    assert not embed.loads_quickly(named, cache)
-    (cache / "models--qdrant--all-MiniLM-L6-v2-onnx").mkdir()  # fastembed's cache layout
-    assert embed.loads_quickly(named, cache)
