@@ -33,8 +33,6 @@ if str(HERE) not in sys.path:
 import data  # noqa: E402
 from common import Bench, add_common_args, md_table, memcli_context  # noqa: E402
 
-POOL = 200  # candidates per channel, as memcli.search.recall.CANDIDATES_PER_CHANNEL
-
 
 @dataclass
 class QueryScores:
@@ -162,18 +160,23 @@ def _compute(bench: Bench, db: Path, corpus: data.Corpus) -> StoreScores:
 Fusion = Callable[[StoreScores, QueryScores, int], list[int]]
 
 
-def memcli_default(params: Any = None, k1: float | None = None, b: float | None = None) -> Fusion:
+def memcli_default(
+    params: Any = None, k1: float | None = None, b: float | None = None, per_channel: int = 0
+) -> Fusion:
     """memcli's own fuse() on the cached channel scores, with recall's candidate pools
-    (FusionParams, and BM25's k1 and b, as memcli has them unless given)."""
+    (FusionParams, BM25's k1 and b, and the candidates per channel as memcli has them
+    unless given)."""
     from memcli.search.fusion import DEFAULT_PARAMS, Candidate, fuse
+    from memcli.search.recall import CANDIDATES_PER_CHANNEL
     from memcli.search.tokenizer import tokenize
 
     chosen = params or DEFAULT_PARAMS
+    per_channel = per_channel or CANDIDATES_PER_CHANNEL
 
     def run(store: StoreScores, q: QueryScores, k: int) -> list[int]:
         keyword = store.bm25(q, k1, b)
         coverage = store.coverage(q)
-        pool = max(POOL, 2 * k)
+        pool = max(per_channel, 2 * k)
         # ties as recall's SQL breaks them: the higher seq first
         kw = [i for i in np.lexsort((-store.seqs, -keyword))[:pool] if keyword[i] > 0]
         cos = np.nan_to_num(q.cosine, nan=-np.inf)
@@ -200,12 +203,13 @@ def reciprocal_rank(k_rrf: int = 60) -> Fusion:
     """Reciprocal-rank fusion (Cormack et al. 2009) of the same candidates, behind memcli's
     query gate and hit floor, without context: 1/(k + keyword rank) + 1/(k + cosine rank)."""
     from memcli.search.fusion import DEFAULT_PARAMS, Candidate, has_evidence, passes_gate
+    from memcli.search.recall import CANDIDATES_PER_CHANNEL
 
     p = DEFAULT_PARAMS
 
     def run(store: StoreScores, q: QueryScores, k: int) -> list[int]:
         keyword, coverage = store.bm25(q), store.coverage(q)
-        pool = max(POOL, 2 * k)
+        pool = max(CANDIDATES_PER_CHANNEL, 2 * k)
         kw = [i for i in np.lexsort((-store.seqs, -keyword))[:pool] if keyword[i] > 0]
         cos = np.nan_to_num(q.cosine, nan=-np.inf)
         sem = [i for i in np.argsort(-cos, kind="stable")[:pool] if np.isfinite(cos[i])]
@@ -308,7 +312,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def variants() -> dict[str, Fusion]:
-    """memcli's formula, each of hybrid-v2's changes taken out, hybrid-v1, and RRF."""
+    """memcli's formula, each of its changes since hybrid-v1 taken out, the sitting term
+    (off in memcli), hybrid-v2, hybrid-v1, and RRF."""
     from dataclasses import replace
 
     from memcli.search.fusion import DEFAULT_PARAMS, FUSION_VERSION
@@ -324,7 +329,13 @@ def variants() -> dict[str, Fusion]:
             replace(DEFAULT_PARAMS, alpha_min=0.4, alpha_max=0.4)
         ),
         "BM25 k1 1.5, b 0.75": memcli_default(k1=1.5, b=0.75),
-        "hybrid-v1: alpha 0.3, no context, k1 1.5, b 0.75": memcli_default(v1, 1.5, 0.75),
+        "with a sitting term of 0.25 (off in memcli)": memcli_default(
+            replace(DEFAULT_PARAMS, sitting_weight=0.25)
+        ),
+        "hybrid-v2: 200 candidates per channel": memcli_default(per_channel=200),
+        "hybrid-v1: alpha 0.3, no context, k1 1.5, b 0.75, 200 candidates": memcli_default(
+            v1, 1.5, 0.75, 200
+        ),
         "reciprocal-rank fusion, k 60, no context": reciprocal_rank(60),
     }
 

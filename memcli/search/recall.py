@@ -20,7 +20,7 @@ from memcli.store import index
 from memcli.store import memories as rows
 from memcli.store.memories import Filters
 
-CANDIDATES_PER_CHANNEL = 200
+CANDIDATES_PER_CHANNEL = 400  # per channel; part of the fusion (memcli.search.fusion)
 MODES = ("hybrid", "keyword", "semantic")
 __all__ = ["QueryVector", "RecallRequest", "keyword_candidates", "recall", "semantic_candidates"]
 

@@ -219,7 +219,7 @@ def test_tune_reproduces_memcli_recall(bench: Any, tmp_path: Path, capsys: Any) 
     )  # fmt: skip
     _recorded_newest_first(results, "fusion ablations")
     assert "LoCoMo 0/6, SciFact 0/6." in out
-    row = _row(out, "hybrid-v2 (memcli's)")
+    row = _row(out, "hybrid-v3 (memcli's)")
     assert len(row) == 5 and float(row[1]) == pytest.approx(83.3, abs=0.1)
     assert float(row[4]) == pytest.approx(1.0)
 

@@ -16,12 +16,15 @@ from memcli.search.fusion import (
     neighbours,
     passes_gate,
     query_alpha,
+    sittings,
 )
 
 P = DEFAULT_PARAMS
 NO_TAIL = FusionParams(relative_floor=0.0)  # for tests about other parts of the formula
 ALPHA = query_alpha(0, P)  # the weight of meaning for the shortest queries
-SCALE = 1 + P.context_weight  # hybrid scores are divided by it to stay within 0..1
+SCALE = (
+    1 + P.context_weight + P.sitting_weight
+)  # hybrid scores are divided by it to stay within 0..1
 
 
 def _seqs(scored) -> list[int]:
@@ -218,14 +221,19 @@ def _conversation() -> list[Candidate]:
     ]
 
 
+NEAR = P.context_weight + P.sitting_weight  # a neighbour counts in both terms of the context
+SITTING = FusionParams(relative_floor=0.0, sitting_weight=0.25)  # the sitting term (off in P)
+
+
 def test_a_memory_next_to_a_strong_hit_gets_its_context() -> None:
     scored = {s.seq: s for s in fuse(_conversation(), "hybrid", NO_TAIL)}
     assert scored[3].fused == pytest.approx(scored[9].fused)
-    assert scored[3].context == pytest.approx(P.context_weight * scored[2].fused)
-    assert scored[9].context == 0.0
+    assert scored[3].context == pytest.approx(NEAR * scored[2].fused)
+    assert scored[9].context == 0.0  # alone in its sitting
     assert scored[3].score > scored[9].score
+    assert scored[3].score == pytest.approx((scored[3].fused + scored[3].context) / SCALE)
     # the strong hit gets context from its weak neighbours too, but stays first
-    assert scored[2].context == pytest.approx(P.context_weight * scored[3].fused)
+    assert scored[2].context == pytest.approx(NEAR * scored[3].fused)
     assert _seqs(fuse(_conversation(), "hybrid", NO_TAIL))[:3] == [2, 3, 9]
 
 
@@ -233,13 +241,61 @@ def test_context_needs_evidence_on_both_sides() -> None:
     conversation = _conversation()
     scored = {s.seq: s for s in fuse(conversation, "hybrid", NO_TAIL)}
     assert 1 not in scored  # below the hit floor: context does not bring it back
-    assert scored[2].context == pytest.approx(P.context_weight * scored[3].fused)  # not seq 1
+    assert scored[2].context == pytest.approx(NEAR * scored[3].fused)  # not seq 1
+
+
+def _long_sitting() -> list[Candidate]:
+    """One sitting of a conversation: the best hit (seq 10), a weak turn far from it (seq
+    20, the same half hour), an equally weak one from another day (seq 40), and a turn
+    with no evidence of its own (seq 21)."""
+    return [
+        Candidate(seq=10, bm25=8.0, coverage=1.0, cosine=0.7, created=0.0),
+        Candidate(seq=20, bm25=2.0, coverage=0.3, cosine=0.35, created=600.0),
+        Candidate(seq=21, bm25=None, coverage=0.0, cosine=0.05, created=660.0),
+        Candidate(seq=40, bm25=2.0, coverage=0.3, cosine=0.35, created=9 * 24 * HOUR),
+    ]
+
+
+def test_sittings_are_chains_of_close_timestamps_without_bulk_imports() -> None:
+    assert sittings(_long_sitting(), P) == {10: 0, 20: 0, 21: 0, 40: 1}
+    chain = [Candidate(seq=s, created=s * 0.9 * P.sitting_gap_seconds) for s in range(3)]
+    assert set(sittings(chain, P).values()) == {0}  # each within a gap of the one before
+    assert sittings([Candidate(seq=1, created=None)], P) == {}
+    bulk = [Candidate(seq=s, created=0.0) for s in range(1, P.max_sitting + 2)]
+    assert sittings(bulk, P) == {}
+
+
+def test_a_memory_of_the_best_hits_sitting_gets_a_share_of_it() -> None:
+    assert P.sitting_weight == 0.0  # off in memcli's formula
+    without = {s.seq: s for s in fuse(_long_sitting(), "hybrid", NO_TAIL)}
+    assert without[20].context == 0.0 and without[20].score == without[40].score
+    scored = {s.seq: s for s in fuse(_long_sitting(), "hybrid", SITTING)}
+    assert 21 not in scored  # no evidence of its own: the sitting does not bring it back
+    assert scored[20].fused == pytest.approx(scored[40].fused)
+    assert scored[20].context == pytest.approx(SITTING.sitting_weight * scored[10].fused)
+    assert scored[40].context == 0.0
+    assert scored[20].score > scored[40].score
+    scale = 1 + SITTING.context_weight + SITTING.sitting_weight
+    assert scored[20].score == pytest.approx((scored[20].fused + scored[20].context) / scale)
+    # the best hit gets the share of the best other memory of its sitting, not its own
+    assert scored[10].context == pytest.approx(SITTING.sitting_weight * scored[20].fused)
+    assert _seqs(fuse(_long_sitting(), "hybrid", SITTING)) == [10, 20, 40]
+
+
+def test_equal_best_hits_of_a_sitting_share_with_each_other() -> None:
+    twins = [
+        Candidate(seq=1, bm25=5.0, coverage=1.0, cosine=0.6, created=0.0),
+        Candidate(seq=9, bm25=5.0, coverage=1.0, cosine=0.6, created=60.0),
+    ]
+    scored = fuse(twins, "hybrid", SITTING)
+    shared = SITTING.sitting_weight * scored[0].fused
+    assert [s.context for s in scored] == pytest.approx([shared] * 2)
 
 
 def test_context_only_in_hybrid_mode() -> None:
     for mode in ("keyword", "semantic"):
         assert all(s.context == 0.0 for s in fuse(_conversation(), mode, NO_TAIL))
-    without = FusionParams(relative_floor=0.0, context_weight=0.0)
+    without = FusionParams(relative_floor=0.0, context_weight=0.0, sitting_weight=0.0)
     assert all(s.context == 0.0 for s in fuse(_conversation(), "hybrid", without))
     assert _seqs(fuse(_conversation(), "hybrid", without))[:2] == [2, 9]  # newer seq on ties
 
