@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
-from memcli.cli.app import app
 from memcli.cli.options import JsonOpt, QuietOpt
-from memcli.cli.output import Output
+from memcli.cli.output import Output, progress_bar
+from memcli.cli.root import app
 from memcli.cli.state import GlobalOptions, start
-from memcli.cli.transfer import progress_bar
 from memcli.errors import UsageError
 from memcli.service import maintenance, privacy
 

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from memcli.cli import output
-from memcli.cli.app import app
 from memcli.cli.common import memories_json, when_start
 from memcli.cli.options import JsonOpt, QuietOpt
+from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.errors import UsageError
 from memcli.service.forgetting import ForgetSelector, forget, select_for_forget

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 
 from memcli.cli import output
-from memcli.cli.app import app
 from memcli.cli.common import when_start
 from memcli.cli.options import JsonOpt, QuietOpt
+from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.lifecycle.plan import Plan
 from memcli.records import Memory

@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 
 from memcli.cli import output
-from memcli.cli.app import app
 from memcli.cli.common import filters_from, memories_json, read_text_arg, when_start
 from memcli.cli.options import JsonOpt, LimitOpt, QuietOpt, SinceOpt, TagOpt, UntilOpt
+from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.errors import InvalidInput, UsageError
 from memcli.records import SOURCES, Memory

@@ -8,6 +8,8 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,3 +96,20 @@ def memory_row(memory: Memory, now: datetime, lead: str = "", trail: str = "") -
     width = text_width(len(memory.id) + len(lead) + len(meta) + len(marks) + 8)
     parts = [id_style(memory.id), lead, marks + one_line(memory.text, width), dim(meta)]
     return "  ".join(p for p in parts if p)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=None) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

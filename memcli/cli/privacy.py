@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from memcli.cli.app import app
 from memcli.cli.options import JsonOpt, QuietOpt
 from memcli.cli.output import Output
+from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.service import privacy
 from memcli.service.privacy import ConvertReport

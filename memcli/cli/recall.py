@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 
 from memcli.cli import output
-from memcli.cli.app import app
 from memcli.cli.common import filters_from, hit_json
 from memcli.cli.options import JsonOpt, LimitOpt, QuietOpt, SinceOpt, TagOpt, UntilOpt
+from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.errors import UsageError
 from memcli.search.recall import MODES, RecallRequest

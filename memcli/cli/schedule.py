@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from memcli.cli.app import app
 from memcli.cli.options import JsonOpt, QuietOpt
 from memcli.cli.output import Output
+from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.service import schedule
 

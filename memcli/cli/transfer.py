@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from memcli.cli.app import app
 from memcli.cli.common import memories_json
 from memcli.cli.options import JsonOpt, QuietOpt
+from memcli.cli.output import progress_bar
+from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.errors import InvalidInput, UsageError
 from memcli.service.transfer import (
@@ -22,23 +21,6 @@ from memcli.service.transfer import (
     jsonl_lines,
     markdown_lines,
 )
-
-
-@contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import Progress
-
-    with Progress(transient=True, console=None) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 @app.command("import")

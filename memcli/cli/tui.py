@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from memcli.cli.app import app
+from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.errors import UsageError
 from memcli.tui.settings import load_tui_settings

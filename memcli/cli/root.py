@@ -1,4 +1,8 @@
-"""The Typer application, the global options and the one place errors become exit codes."""
+"""The Typer application, the global options and the one place errors become exit codes.
+
+Commands register on `app` when their module is imported: `memcli.cli.app` (the package's
+attribute) is the application with every command; `main` imports only what the command
+line needs."""
 
 from __future__ import annotations
 
@@ -107,23 +111,59 @@ def root(
     ctx.obj = GlobalOptions(db=db, json=json_out, quiet=quiet)
 
 
-def _register() -> None:
-    # Command modules register themselves on `app` when imported, in --help's order.
-    for module in (
-        "memories",
-        "recall",
-        "forget",
-        "lifecycle",
-        "schedule",
-        "transfer",
-        "admin",
-        "privacy",
-        "tui",
-    ):
+# Each command's module, which registers it on `app` when imported; MODULES is --help's
+# order. A command typed in the shell imports only its own module (main), not the others'
+# services (about 20 ms of a cold command); --help, completion and an unknown or missing
+# command import them all. tests/cli/test_commands.py checks this table against `app`.
+MODULES = (
+    "memories",
+    "recall",
+    "forget",
+    "lifecycle",
+    "schedule",
+    "transfer",
+    "admin",
+    "privacy",
+    "tui",
+)
+COMMAND_MODULES = {
+    **dict.fromkeys(
+        ("add", "show", "list", "edit", "tag", "pin", "unpin", "archive", "restore"), "memories"
+    ),
+    "recall": "recall",
+    "forget": "forget",
+    "consolidate": "lifecycle",
+    "history": "lifecycle",
+    "schedule": "schedule",
+    "import": "transfer",
+    "export": "transfer",
+    **dict.fromkeys(("init", "reindex", "stats", "doctor", "completion"), "admin"),
+    "encrypt": "privacy",
+    "decrypt": "privacy",
+    "tui": "tui",
+}
+_GLOBAL_OPTIONS_WITH_A_VALUE = ("--db",)
+_ALL_COMMANDS_OPTIONS = ("-h", "--help", "--version")
+
+
+def register(modules: tuple[str, ...] = MODULES) -> None:
+    """Import the command modules (each registers its commands on `app`); idempotent."""
+    for module in modules:
         importlib.import_module(f"memcli.cli.{module}")
 
 
-_register()
+def modules_for(args: list[str]) -> tuple[str, ...]:
+    """The command modules a command line needs: the named command's, or all of them."""
+    rest = iter(args)
+    for arg in rest:
+        if arg in _ALL_COMMANDS_OPTIONS:
+            return MODULES
+        if arg in _GLOBAL_OPTIONS_WITH_A_VALUE:
+            next(rest, None)
+        elif not arg.startswith("-"):
+            module = COMMAND_MODULES.get(arg)
+            return MODULES if module is None else (module,)
+    return MODULES
 
 
 def main() -> None:
@@ -133,6 +173,9 @@ def main() -> None:
         from typer._completion_classes import completion_init
 
         completion_init()
+        register()
+    else:
+        register(modules_for(sys.argv[1:]))
     try:
         app(prog_name="memcli")
     except KeyboardInterrupt:
