@@ -24,7 +24,7 @@ import duckdb
 import numpy as np
 
 from memcli.store import index
-from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.store.memories import Filters
 
 FILTER_SETS = 8  # the filters whose passing memories a copy remembers (the TUI uses two)
@@ -187,7 +187,7 @@ class IndexCache:
 
     def reader(self, con: duckdb.DuckDBPyConnection) -> StoreIndex:
         """The index of the store behind `con`, from the copy when it holds."""
-        version = rows.memories_version(con)
+        version = store_meta.memories_version(con)
         with self._lock:
             if self._copy is not None and self._version == version:
                 return CachedIndex(con, self._copy)
@@ -195,7 +195,7 @@ class IndexCache:
             if previous != version:
                 return StoreIndex(con)
         copy = load(con)
-        if rows.memories_version(con) != version:  # written meanwhile (same process)
+        if store_meta.memories_version(con) != version:  # written meanwhile (same process)
             return StoreIndex(con)
         with self._lock:
             self._version, self._copy = version, copy

@@ -21,6 +21,7 @@ import numpy as np
 from memcli.search import quant
 from memcli.store import index
 from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.store.memories import Filters
 
 SMALL_ROWS = 4096  # up to this many vectors, one exact pass in float32 (no int8 pass)
@@ -121,7 +122,7 @@ def _search(
 ) -> dict[int, float]:
     """semantic_candidates over the memories in `allowed`."""
     path = index.database_path(con)
-    version = rows.vectors_version(con) if path is not None else None
+    version = store_meta.vectors_version(con) if path is not None else None
     key = (path or "", model, len(x))
     cached = CACHE.get(key, version) if version is not None else None
     if cached is not None:

@@ -37,6 +37,7 @@ from memcli.service.maintenance import reindex
 from memcli.store import consolidation as runs
 from memcli.store import index
 from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.store.connection import NoStore, Store
 from memcli.timeparse import utc_now
 
@@ -201,7 +202,7 @@ def _snapshot(con: duckdb.DuckDBPyConnection, model: str | None) -> _Snapshot:
         duplicate_groups=runs.duplicate_groups(con),
         fading=runs.fading_candidates(con),
         kept_apart=runs.kept_apart_pairs(con),
-        needs_erasure=rows.get_meta(con, "needs_erasure") == "1",
+        needs_erasure=store_meta.get_meta(con, "needs_erasure") == "1",
         free_share=free / total if total else 0.0,
         free_bytes=free * block,
         missing_vectors=len(index.seqs_without_vectors(con, model)) if model else 0,
@@ -303,7 +304,7 @@ def _merge(
             keeper.seq,
         ],
     )
-    rows.bump_memories_version(con)
+    store_meta.bump_memories_version(con)
     current[keeper.seq] = rows.get_by_seqs(con, [keeper.seq])[keeper.seq]
     rows.update_fields(con, merged.seq, now, state="archived", superseded_by=keeper.id)
     rows.add_event(con, merged.id, now, "merged", f"into={keeper.id} kind={merge.kind}")

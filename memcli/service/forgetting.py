@@ -15,6 +15,7 @@ from memcli.service.context import Context
 from memcli.service.lookup import resolve_all
 from memcli.service.reading import recall_memories
 from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.store.connection import NoStore, Store
 from memcli.store.memories import Filters
 from memcli.store.rewrite import RewriteResult, rewrite_store
@@ -66,7 +67,7 @@ def forget(ctx: Context, memories: list[Memory], erase_now: bool = False) -> int
             present = rows.ids_present(con, [m.id for m in memories])
             seqs = [m.seq for m in memories if m.id in present]
             rows.delete(con, seqs)
-            rows.set_meta(con, "needs_erasure", "1")
+            store_meta.set_meta(con, "needs_erasure", "1")
         if erase_now:
             erase(store)
         return len(seqs)

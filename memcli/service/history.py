@@ -12,6 +12,7 @@ from memcli.service.context import Context
 from memcli.service.lookup import resolve
 from memcli.store import consolidation as runs
 from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def reopen(con: duckdb.DuckDBPyConnection, memory: Memory, now: datetime) -> Non
                     keeper.seq,
                 ],
             )
-            rows.bump_memories_version(con)
+            store_meta.bump_memories_version(con)
             rows.add_event(con, keeper.id, now, "unmerged", f"from={memory.id}")
         elif keeper is not None:
             rows.add_event(con, keeper.id, now, "supersession undone", f"old={memory.id}")
@@ -83,4 +84,4 @@ def reopen(con: duckdb.DuckDBPyConnection, memory: Memory, now: datetime) -> Non
         "updated_at = ? WHERE seq = ?",
         [rows.to_db(now), rows.to_db(now), memory.seq],
     )
-    rows.bump_memories_version(con)
+    store_meta.bump_memories_version(con)

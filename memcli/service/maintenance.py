@@ -21,6 +21,7 @@ from memcli.service.ingest import embed_prepared, prepare, write_index
 from memcli.store import consolidation as runs
 from memcli.store import index
 from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.store.connection import Store
 from memcli.store.encryption import is_encrypted
 from memcli.store.migrations import CURRENT_VERSION
@@ -63,7 +64,7 @@ def reindex(
         for (seq, _), item, item_vectors in zip(pairs, prepared, vectors, strict=True):
             if seq in present:  # forgotten meanwhile: skip
                 write_index(con, seq, item, item_vectors, embedder.name)
-        rows.set_meta(con, "tokenizer_version", str(TOKENIZER_VERSION))
+        store_meta.set_meta(con, "tokenizer_version", str(TOKENIZER_VERSION))
     return ReindexReport(len(pairs), len(pairs), embedder.name)
 
 
@@ -109,10 +110,10 @@ def stats(ctx: Context, load_model: bool = True) -> dict[str, Any]:
         report["vectors"] = index.vector_counts(con, ctx.settings.model.name)
         row = con.execute("SELECT count(*), count(DISTINCT term) FROM postings").fetchone()
         report["keyword_index"] = {"postings": row[0] if row else 0, "terms": row[1] if row else 0}
-        stored_tok = rows.get_meta(con, "tokenizer_version")
+        stored_tok = store_meta.get_meta(con, "tokenizer_version")
         report["index_tokenizer_version"] = int(stored_tok) if stored_tok else TOKENIZER_VERSION
         report["last_consolidation"] = _last_consolidation(con)
-        report["erasure_pending"] = rows.get_meta(con, "needs_erasure") == "1"
+        report["erasure_pending"] = store_meta.get_meta(con, "needs_erasure") == "1"
     return report
 
 
@@ -245,7 +246,7 @@ def _store_checks(ctx: Context, con: Any, checks: list[Check]) -> None:
         )
     )
     checks.append(_unique_keys_check(con))
-    stored_tok = rows.get_meta(con, "tokenizer_version")
+    stored_tok = store_meta.get_meta(con, "tokenizer_version")
     if stored_tok and int(stored_tok) != TOKENIZER_VERSION:
         checks.append(
             Check(
@@ -289,7 +290,7 @@ def _consolidation_check(ctx: Context, con: Any) -> Check:
     """When the nightly job last ran: a store that forgot something and was not consolidated
     for days still holds the forgotten bytes (not a failure: it is explained)."""
     last = runs.last_run(con)
-    pending = rows.get_meta(con, "needs_erasure") == "1"
+    pending = store_meta.get_meta(con, "needs_erasure") == "1"
     advice = " (memcli schedule install runs memcli consolidate every night)"
     if last is None:
         detail = "never run" + ("; forgotten text awaits erasure" if pending else "")

@@ -14,6 +14,7 @@ from memcli.service.history import reopen
 from memcli.service.ingest import embed_prepared, insert_memory, prepare, unused_id, write_index
 from memcli.service.lookup import resolve, resolve_all
 from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.textutil import check_text
 
 
@@ -108,7 +109,7 @@ def _reinforce_duplicate(
         "UPDATE memories SET reinforcements = reinforcements + 1, reinforced_at = ? WHERE seq = ?",
         [rows.to_db(now), existing.seq],
     )
-    rows.bump_memories_version(con)
+    store_meta.bump_memories_version(con)
     rows.add_event(con, existing.id, now, "reinforced", "re-added")
     updated = rows.get(con, existing.id)
     assert updated is not None
@@ -160,7 +161,7 @@ def edit(
             rows.update_text(con, memory.seq, prepared.text, prepared.hash, prepared.doc_len, now)
             write_index(con, memory.seq, prepared, vectors, embedder.name if embedder else None)
             rows.add_event(con, memory.id, now, "edited")
-            rows.set_meta(con, "needs_erasure", "1")  # the old text is still in free blocks
+            store_meta.set_meta(con, "needs_erasure", "1")  # the old text is still in free blocks
         updated = rows.get(con, memory.id)
         assert updated is not None
         return updated

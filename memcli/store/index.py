@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 
 from memcli.search.quant import quantize
-from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.store.memories import Filters
 
 
@@ -23,7 +23,7 @@ def insert_postings(
             "INSERT INTO postings SELECT unnest(?::BIGINT[]), ?, unnest(?::INTEGER[])",
             [list(terms), seq, list(tfs)],
         )
-        rows.bump_memories_version(con)
+        store_meta.bump_memories_version(con)
 
 
 def insert_postings_bulk(
@@ -40,12 +40,12 @@ def insert_postings_bulk(
         con.execute("INSERT INTO postings SELECT term, seq, tf FROM incoming_postings")
     finally:
         con.unregister("incoming_postings")
-    rows.bump_memories_version(con)
+    store_meta.bump_memories_version(con)
 
 
 def delete_postings(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
     con.execute("DELETE FROM postings WHERE seq IN (SELECT unnest(?::INTEGER[]))", [list(seqs)])
-    rows.bump_memories_version(con)
+    store_meta.bump_memories_version(con)
 
 
 def corpus_stats(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
@@ -164,12 +164,12 @@ def insert_vectors(
         )
     finally:
         con.unregister("incoming_vectors")
-    rows.bump_vectors_version(con)
+    store_meta.bump_vectors_version(con)
 
 
 def delete_vectors(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
     con.execute("DELETE FROM vectors WHERE seq IN (SELECT unnest(?::INTEGER[]))", [list(seqs)])
-    rows.bump_vectors_version(con)
+    store_meta.bump_vectors_version(con)
 
 
 def database_path(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -23,7 +23,7 @@ from memcli.search.keyword_index import CachedIndex, StoreIndex
 from memcli.search.recall import RecallRequest, keyword_candidates
 from memcli.service.context import Context
 from memcli.service.reading import recall_memories
-from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.store.connection import open_store
 from memcli.store.memories import Filters
 from memcli.timeparse import utc_now
@@ -64,7 +64,7 @@ def _reader(store_path: Path) -> StoreIndex:
 
 def _version(store_path: Path) -> str:
     with open_store(store_path, write=False) as store:
-        return rows.memories_version(store.con)
+        return store_meta.memories_version(store.con)
 
 
 def _check(store_path: Path, query: str = QUERY, **options: Any) -> list[tuple[Any, ...]]:

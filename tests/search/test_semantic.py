@@ -19,6 +19,7 @@ from memcli.search import quant, semantic
 from memcli.search.semantic import QueryVector, semantic_candidates
 from memcli.store import index, migrations
 from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.store.connection import open_store
 from memcli.store.memories import Filters
 
@@ -225,7 +226,7 @@ def test_out_of_memory_under_the_buffer_cap_retries_without_it(
 
 def _version(path: Path) -> str:
     with open_store(path, write=False) as store:
-        version = rows.vectors_version(store.con)
+        version = store_meta.vectors_version(store.con)
     assert version is not None
     return version
 
@@ -340,7 +341,7 @@ def test_m002_quantises_the_stored_vectors(store_path: Path) -> None:
     with open_store(store_path, write=False) as store:  # a reader migrates through a writer
         con = store.con
         assert migrations.stored_version(con) == migrations.CURRENT_VERSION >= 2
-        assert rows.vectors_version(con)
+        assert store_meta.vectors_version(con)
         stored = {
             (seq, model, chunk): (q, scale)
             for seq, chunk, model, q, scale in con.execute(

@@ -19,6 +19,7 @@ from memcli.errors import NotAStore, StoreBusy, StoreTooNew
 from memcli.records import Memory
 from memcli.store import index, migrations
 from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.store.connection import NoStore, open_store
 
 
@@ -89,7 +90,7 @@ def test_schema_is_recorded(store_path: Path) -> None:
     _make_store(store_path)
     with open_store(store_path, write=False) as store:
         applied = [r[0] for r in store.con.execute("SELECT id FROM schema_migrations").fetchall()]
-        version = rows.get_meta(store.con, "schema_version")
+        version = store_meta.get_meta(store.con, "schema_version")
         tables = {
             r[0]
             for r in store.con.execute(
