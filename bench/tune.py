@@ -113,8 +113,10 @@ def _compute(bench: Bench, db: Path, corpus: data.Corpus) -> StoreScores:
         position = {int(s): i for i, s in enumerate(seqs)}
         doc_count, _ = index.corpus_stats(con)
         vec_seqs, matrix = index.exact_vectors(con, embedder.name, embedder.dim)
-        low, high, _ = index.vector_extent(con, embedder.name)
-        int8 = index.quantised_vectors(con, embedder.name, embedder.dim, low, high + 1)
+        extent = index.vector_extent(con, embedder.name)
+        int8 = index.quantised_vectors(
+            con, embedder.name, embedder.dim, extent.low, extent.high + 1, extent.alone
+        )
         postings = con.execute("SELECT term, seq, tf FROM postings").fetchnumpy()
         all_freqs = index.all_doc_freqs(con)
     finally:

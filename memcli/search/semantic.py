@@ -130,13 +130,13 @@ def _search(
         return _best(cached.seqs[keep], cached.scores(x)[keep], limit, also)
     keeping = version is not None and CACHE.wants(key)
     extent = index.vector_extent(con, model)
-    if extent[2] <= SMALL_ROWS:  # few enough to read in float32: exact
+    if extent.rows <= SMALL_ROWS:  # few enough to read in float32: exact
         found, matrix = index.exact_vectors(con, model, len(x))
         if keeping and version is not None:
             CACHE.put(key, version, Cached(found, matrix, None))
         keep = _isin(found, allowed)
         return _best(found[keep], quant.dot_rows(matrix[keep], x), limit, also)
-    capped = bounded and extent[2] * len(x) * 4 > CAP_ABOVE_BYTES
+    capped = bounded and extent.rows * len(x) * 4 > CAP_ABOVE_BYTES
     seqs, approx, kept = _int8_pass(con, model, x, extent, capped, keeping)
     if kept is not None and version is not None:
         CACHE.put(key, version, kept)
@@ -157,7 +157,7 @@ def _int8_pass(
     con: duckdb.DuckDBPyConnection,
     model: str,
     x: np.ndarray,
-    extent: tuple[int, int, int],
+    extent: index.Extent,
     capped: bool,
     keeping: bool,
 ) -> tuple[np.ndarray, np.ndarray, Cached | None]:
@@ -181,15 +181,15 @@ def _int8_pass(
 
 
 def _batches(
-    con: duckdb.DuckDBPyConnection, model: str, dim: int, extent: tuple[int, int, int]
+    con: duckdb.DuckDBPyConnection, model: str, dim: int, extent: index.Extent
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The int8 vectors in about BATCH_ROWS rows at a time, by ranges of seq."""
-    low, high, count = extent
+    low, high, count = extent.low, extent.high, extent.rows
     if not count:
         return
     width = -(-(high - low + 1) * BATCH_ROWS // count)  # seqs per batch, rounded up
     for start in range(low, high + 1, width):
-        yield index.quantised_vectors(con, model, dim, start, start + width)
+        yield index.quantised_vectors(con, model, dim, start, start + width, extent.alone)
 
 
 def _isin(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:

@@ -188,6 +188,47 @@ def test_other_models_and_dimensions_are_not_searched(random_store: RandomStore)
         assert semantic_candidates(store.con, short, Filters(), 5) == {}
 
 
+def test_rows_of_another_model_or_of_another_length_are_left_out(
+    random_store: RandomStore, tmp_path: Path
+) -> None:
+    """A table of one model's rows is read without comparing each row's model and length;
+    rows of another model (same length) or an empty int8 copy send it back to the filters."""
+    rng = np.random.default_rng(4)
+    queries = [_query(rng, random_store) for _ in range(3)]
+
+    def answers(path: Path) -> list[dict[int, float]]:
+        semantic.CACHE.clear()
+        with open_store(path, write=False) as store:
+            return [
+                semantic_candidates(store.con, QueryVector(MODEL, x), Filters(), 50)
+                for x in queries
+            ]
+
+    expected = answers(random_store.path)
+    with open_store(random_store.path, write=False) as store:
+        assert index.vector_extent(store.con, MODEL).alone
+    copy = tmp_path / "mixed.duckdb"
+    copy.write_bytes(random_store.path.read_bytes())
+    seqs = [int(s) for s in random_store.seqs[:40]]
+    with open_store(copy, write=True) as store:
+        for x in queries:  # another model's vectors equal to the queries: they would win
+            q, scales = quant.quantize(x[None, :])
+            store.con.execute(
+                "INSERT INTO vectors VALUES (?, 0, 'other/model', ?, ?, ?)",
+                [seqs.pop(), x.astype(np.float32).tobytes(), q.tobytes(), float(scales[0])],
+            )
+        assert not index.vector_extent(store.con, MODEL).alone
+    assert answers(copy) == expected
+    with open_store(copy, write=True) as store:
+        store.con.execute("DELETE FROM vectors WHERE model = 'other/model'")
+        store.con.execute(  # this model's row without a usable int8 copy (m002 writes b'')
+            "INSERT INTO vectors VALUES (?, 1, ?, ?, ?, 0)",
+            [seqs.pop(), MODEL, queries[0].astype(np.float32).tobytes(), b""],
+        )
+        assert index.vector_extent(store.con, MODEL).alone
+    assert answers(copy) == expected
+
+
 def _limit_bytes(con: duckdb.DuckDBPyConnection) -> float:
     row = con.execute("SELECT current_setting('memory_limit')").fetchone()
     assert row is not None
