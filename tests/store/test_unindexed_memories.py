@@ -3,8 +3,6 @@ keeps seqs and ids unique instead: add, import (with and without ids), doctor's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +14,9 @@ from memcli.errors import StoreTooNew
 from memcli.security import keys
 from memcli.store import migrations
 from memcli.store.connection import open_store
-from tests.cli.helpers import FILLERS, add, add_fillers, by_id, jsonl, recall_ids
+from tests.cli.helpers import FILLERS, add, by_id, jsonl, recall_ids
 from tests.support.keyrings import memory_keyring  # noqa: F401 (a fixture)
+from tests.support.schemas import contents, fill, schema_at
 
 
 def _constraints(path: Path) -> set[str]:
@@ -31,69 +30,21 @@ def _constraints(path: Path) -> set[str]:
     return {str(r[0]) for r in found}
 
 
-def _contents(path: Path) -> dict[str, Any]:
-    """Every row of every memcli table (memories in full, by seq; the others as count and
-    checksum), and the schema version."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        contents: dict[str, Any] = {
-            "memories": con.execute("SELECT * FROM memories ORDER BY seq").fetchall(),
-            "version": con.execute(
-                "SELECT value FROM meta WHERE key = 'schema_version'"
-            ).fetchone(),
-        }
-        for table in ("events", "postings", "vectors", "merges", "runs", "kept_apart"):
-            contents[table] = con.execute(
-                f"SELECT count(*), sum(hash(t)) FROM {table} t"
-            ).fetchone()
-    finally:
-        con.close()
-    return contents
-
-
-@contextmanager
-def _schema_3() -> Iterator[None]:
-    """memcli as it was before m004: stores it makes or opens stop at schema 3."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
-        patch.setattr(migrations, "CURRENT_VERSION", 3)
-        yield
-
-
 def _fill_a_schema_3_store(cli: Any) -> dict[str, str]:
-    """A store written by schema 3: memories with events, postings and vectors, a merge
-    (two imported copies of one text, consolidated), a superseded and a forgotten memory."""
-    with _schema_3():
-        return _fill(cli)
-
-
-def _fill(cli: Any) -> dict[str, str]:
-    add_fillers(cli)
-    kept = {
-        "port": add(cli, "the staging db is on port 6543", "-t", "db"),
-        "old": add(cli, "the gate code is 1111"),
-    }
-    kept["new"] = add(cli, "the gate code is 2222", "--supersedes", kept["old"])
-    duplicates = jsonl(
-        {"id": "dup00001", "text": "The VPN key is in the blue folder"},
-        {"id": "dup00002", "text": "the vpn key is in the  BLUE folder"},
-    )
-    assert cli("import", "-", input=duplicates).code == 0
-    assert cli("--json", "consolidate").code == 0
-    kept["gone"] = add(cli, "a secret to forget")  # the highest seq so far
-    assert cli("forget", "-y", kept["gone"]).code == 0
-    return kept
+    """A store written by schema 3 (tests.support.schemas.fill)."""
+    with schema_at(3):
+        return fill(cli)
 
 
 def test_m004_keeps_every_row_and_drops_the_indexes(cli, store_path) -> None:
     memories = _fill_a_schema_3_store(cli)
-    before = _contents(store_path)
+    before = contents(store_path)
     assert before["version"] == ("3",) and before["merges"][0] == 1
     assert {"PRIMARY KEY", "UNIQUE"} <= _constraints(store_path)
     # A reader of the old store migrates it through a writer, in one transaction.
     with open_store(store_path, write=False) as store:
-        assert migrations.stored_version(store.con) == migrations.CURRENT_VERSION == 4
-    after = _contents(store_path)
+        assert migrations.stored_version(store.con) == migrations.CURRENT_VERSION >= 4
+    after = contents(store_path)
     assert after == {**before, "version": (str(migrations.CURRENT_VERSION),)}
     assert {"PRIMARY KEY", "UNIQUE"}.isdisjoint(_constraints(store_path))
     # The sequence goes on past every seq ever used, the forgotten memory's too (seq 11).
@@ -117,7 +68,7 @@ def test_a_failing_m004_leaves_the_schema_3_store_as_it_was(
     cli, store_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _fill_a_schema_3_store(cli)
-    before = _contents(store_path)
+    before = contents(store_path)
 
     def m004_then_fail(con: duckdb.DuckDBPyConnection) -> None:
         migrations.m004_memories_without_indexes(con)
@@ -134,7 +85,7 @@ def test_a_failing_m004_leaves_the_schema_3_store_as_it_was(
         open_store(store_path, write=True),
     ):
         pass
-    assert _contents(store_path) == before
+    assert contents(store_path) == before
     assert {"PRIMARY KEY", "UNIQUE"} <= _constraints(store_path)
 
 
@@ -209,9 +160,9 @@ def test_doctor_reports_a_repeated_id(cli, store_path) -> None:
 
 @pytest.mark.usefixtures("memory_keyring")
 def test_an_encrypted_schema_3_store_is_migrated_with_its_key(cli, store_path) -> None:
-    with _schema_3():
+    with schema_at(3):
         assert cli("init", "--encrypt").code == 0
-        kept = _fill(cli)
+        kept = fill(cli)
     key = keys.key_for(store_path).secret
     assert recall_ids(cli, "staging db port", "--mode", "keyword")[0] == kept["port"]
     con = duckdb.connect()

@@ -1,0 +1,62 @@
+"""Stores as an older memcli left them: migrations stopped at a given schema, and what a
+migration must keep (every row of every table)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from memcli.store import migrations
+from tests.cli.helpers import add, add_fillers, jsonl
+
+
+@contextmanager
+def schema_at(version: int) -> Iterator[None]:
+    """memcli as it was at schema `version`: stores it makes or opens stop there."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version])
+        patch.setattr(migrations, "CURRENT_VERSION", version)
+        yield
+
+
+def contents(path: Path) -> dict[str, Any]:
+    """Every row of every memcli table (memories in full, by seq; the others as count and
+    checksum), and the schema version."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        found: dict[str, Any] = {
+            "memories": con.execute("SELECT * FROM memories ORDER BY seq").fetchall(),
+            "version": con.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone(),
+        }
+        for table in ("events", "postings", "vectors", "merges", "runs", "kept_apart"):
+            found[table] = con.execute(f"SELECT count(*), sum(hash(t)) FROM {table} t").fetchone()
+    finally:
+        con.close()
+    return found
+
+
+def fill(cli: Any) -> dict[str, str]:
+    """Memories with events, postings and vectors, a merge (two imported copies of one text,
+    consolidated), a superseded and a forgotten memory; returns the ids of note."""
+    add_fillers(cli)
+    kept = {
+        "port": add(cli, "the staging db is on port 6543", "-t", "db"),
+        "old": add(cli, "the gate code is 1111"),
+    }
+    kept["new"] = add(cli, "the gate code is 2222", "--supersedes", kept["old"])
+    duplicates = jsonl(
+        {"id": "dup00001", "text": "The VPN key is in the blue folder"},
+        {"id": "dup00002", "text": "the vpn key is in the  BLUE folder"},
+    )
+    assert cli("import", "-", input=duplicates).code == 0
+    assert cli("--json", "consolidate").code == 0
+    kept["gone"] = add(cli, "a secret to forget")  # the highest seq so far
+    assert cli("forget", "-y", kept["gone"]).code == 0
+    return kept
