@@ -39,7 +39,7 @@ def show(ctx: Context, ref: str) -> Shown:
     now = ctx.now()
     with ctx.store(write=True) as store, store.transaction() as con:
         memory = resolve(con, ref)
-        if rows.reinforce(con, [memory.seq], now):
+        if rows.due_for_reinforcement(memory, now) and rows.reinforce(con, [memory.seq], now):
             rows.add_event(con, memory.id, now, "reinforced", "shown")
         return Shown(memory, rows.events(con, memory.id))
 
@@ -82,10 +82,12 @@ def recall_memories(ctx: Context, request: RecallRequest, reinforce: bool = True
             # The search runs outside the transaction (this connection holds the only write
             # lock throughout): a failed statement in it would abort the whole transaction.
             hits = recall(store.con, request, query_vector, now)
-            with store.transaction() as con:
-                for seq in rows.reinforce(con, [h.memory.seq for h in hits], now):
-                    memory_id = next(h.memory.id for h in hits if h.memory.seq == seq)
-                    rows.add_event(con, memory_id, now, "reinforced", "recalled")
+            due = [h.memory.seq for h in hits if rows.due_for_reinforcement(h.memory, now)]
+            if due:  # the same query again within a day writes nothing
+                with store.transaction() as con:
+                    for seq in rows.reinforce(con, due, now):
+                        memory_id = next(h.memory.id for h in hits if h.memory.seq == seq)
+                        rows.add_event(con, memory_id, now, "reinforced", "recalled")
             return hits
     except NoStore:
         return []
