@@ -1,4 +1,4 @@
-"""add, show, list, edit, tag, pin, unpin, archive, restore."""
+"""show, list, edit, tag, pin, unpin, archive, restore (add is in memcli.cli.add)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from memcli.cli.options import JsonOpt, LimitOpt, QuietOpt, SinceOpt, TagOpt, Un
 from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.errors import InvalidInput, UsageError
-from memcli.records import SOURCES, Memory
+from memcli.records import Memory
 from memcli.service import reading, writing
 from memcli.service.context import Context
 from memcli.service.lookup import resolve
@@ -25,61 +25,7 @@ from memcli.service.transfer import memory_json
 from memcli.textutil import clean_tags
 from memcli.timeparse import format_local, humanize_age
 
-ImportanceOpt = Annotated[
-    int, typer.Option("--importance", "-i", min=1, max=5, help="1 (trivia) to 5 (vital).")
-]
 IdsArg = Annotated[list[str], typer.Argument(help="Memory ids (any unique prefix of 4+).")]
-
-
-@app.command()
-def add(
-    ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="The memory's text, or - to read it from stdin.")],
-    tag: TagOpt = None,
-    importance: ImportanceOpt = 3,
-    pin: Annotated[bool, typer.Option("--pin", help="Never let it decay.")] = False,
-    at: Annotated[
-        str | None, typer.Option("--at", metavar="WHEN", help="When it happened (default: now).")
-    ] = None,
-    source: Annotated[str, typer.Option("--source", help="Where it came from.")] = "cli",
-    supersedes: Annotated[
-        str | None,
-        typer.Option(
-            "--supersedes", metavar="ID", help="This replaces an older memory, which is archived."
-        ),
-    ] = None,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-) -> None:
-    """Store a memory and print its id. Re-adding the same text reinforces it instead."""
-    context, out = start(ctx, json_out, quiet)
-    if source not in SOURCES:
-        raise UsageError(f"unknown source {source!r}", f"use one of {', '.join(SOURCES)}")
-    result = writing.add(
-        context,
-        read_text_arg(context, text),
-        tags=clean_tags(tag or []),
-        importance=importance,
-        pinned=pin,
-        at=when_start(context, at),
-        source=source,
-        supersedes=supersedes,
-    )
-    if out.json:
-        out.data(
-            {
-                "id": result.memory.id,
-                "status": result.status,
-                "superseded": result.superseded,
-                "memory": memory_json(result.memory),
-            }
-        )
-        return
-    out.line(result.memory.id)
-    if result.status == "reinforced":
-        out.info(f"already stored as {result.memory.id}: reinforced it instead of adding a copy")
-    if result.superseded:
-        out.info(f"archived {result.superseded}, which this memory supersedes")
 
 
 @app.command()

@@ -23,3 +23,6 @@ UntilOpt = Annotated[
     typer.Option("--until", help="Only memories before the end of WHEN.", metavar="WHEN"),
 ]
 LimitOpt = Annotated[int, typer.Option("--limit", "-k", help="At most this many results.", min=1)]
+ImportanceOpt = Annotated[
+    int, typer.Option("--importance", "-i", min=1, max=5, help="1 (trivia) to 5 (vital).")
+]

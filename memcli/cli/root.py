@@ -116,6 +116,7 @@ def root(
 # services (about 20 ms of a cold command); --help, completion and an unknown or missing
 # command import them all. tests/cli/test_commands.py checks this table against `app`.
 MODULES = (
+    "add",
     "memories",
     "recall",
     "forget",
@@ -127,8 +128,9 @@ MODULES = (
     "tui",
 )
 COMMAND_MODULES = {
+    "add": "add",
     **dict.fromkeys(
-        ("add", "show", "list", "edit", "tag", "pin", "unpin", "archive", "restore"), "memories"
+        ("show", "list", "edit", "tag", "pin", "unpin", "archive", "restore"), "memories"
     ),
     "recall": "recall",
     "forget": "forget",

@@ -10,7 +10,6 @@ import duckdb
 from memcli.errors import UsageError
 from memcli.records import Memory
 from memcli.service.context import Context
-from memcli.service.history import reopen
 from memcli.service.ingest import embed_prepared, insert_memory, prepare, unused_id, write_index
 from memcli.service.lookup import resolve, resolve_all
 from memcli.store import memories as rows
@@ -182,6 +181,9 @@ def retag(ctx: Context, ref: str, add: list[str], remove: list[str]) -> Memory:
 
 def set_flag(ctx: Context, refs: list[str], field: str, value: object, event: str) -> list[Memory]:
     """pin/unpin (field 'pinned') and archive/restore (field 'state') for many ids at once."""
+    # Deferred: history brings in the consolidation store (2 ms), which `add` never needs.
+    from memcli.service.history import reopen
+
     now = ctx.now()
     with ctx.store(write=True) as store, store.transaction() as con:
         changed = []

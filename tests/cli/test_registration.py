@@ -46,7 +46,7 @@ def test_the_table_names_every_command_and_its_module() -> None:
     ("args", "wanted"),
     [
         (["recall", "x"], ("recall",)),
-        (["--db", "add", "add", "x"], ("memories",)),  # --db's value is no command
+        (["--db", "add", "add", "x"], ("add",)),  # --db's value is no command
         (["--db=s.duckdb", "--json", "-q", "schedule", "show"], ("schedule",)),
         (["recall", "--help"], ("recall",)),
         ([], MODULES),
