@@ -85,9 +85,9 @@ def recall_memories(ctx: Context, request: RecallRequest, reinforce: bool = True
             due = [h.memory.seq for h in hits if rows.due_for_reinforcement(h.memory, now)]
             if due:  # the same query again within a day writes nothing
                 with store.transaction() as con:
-                    for seq in rows.reinforce(con, due, now):
-                        memory_id = next(h.memory.id for h in hits if h.memory.seq == seq)
-                        rows.add_event(con, memory_id, now, "reinforced", "recalled")
+                    done = set(rows.reinforce(con, due, now))
+                    ids = [h.memory.id for h in hits if h.memory.seq in done]
+                    rows.add_events(con, ids, now, "reinforced", "recalled")
             return hits
     except NoStore:
         return []
