@@ -6,7 +6,10 @@ fresh processes, so that the noise of a shared machine hits both sides alike:
 
   floor        python starts, imports fastembed and duckdb, loads the same model, embeds one
                text and opens the store read-only (bench/floor.py)
-  cold recall  `memcli --db STORE --json recall QUERY`, as a user types it
+  cold recall  `memcli --db STORE --json recall QUERY`, as a user types it, a query asked
+               earlier the same day (its hits were reinforced then: it only reads)
+  first recall the same on a copy in which every memory is due for reinforcement, as a
+  of the day   user's first recall of its hits in a day (it also writes: due_copy)
   cold add     `memcli --db COPY --json add TEXT` (a copy of the store, a new text each run)
   import       `memcli --db NEW --json import FILE` of --import-count new notes into a new
                store, next to bench/floor.py --embed-file FILE (raw fastembed on the same
@@ -218,27 +221,62 @@ def med(runs: list[Run], attribute: str = "seconds") -> float:
     return statistics.median(getattr(r, attribute) for r in runs)
 
 
+def due_copy(db: Path, target: Path) -> None:
+    """A copy of `db` in which every memory is due for reinforcement: its reinforcements are
+    moved two days back, so the hits of a recall are reinforced as on a user's first recall
+    of them in a day (an UPDATE, their events, and the checkpoint of both at close)."""
+    import duckdb
+
+    shutil.copyfile(db, target)
+    con = duckdb.connect(str(target))
+    try:
+        con.execute(
+            "UPDATE memories SET reinforced_at = reinforced_at - INTERVAL 2 DAY "
+            "WHERE reinforced_at IS NOT NULL"
+        )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def measure_size(bench: Bench, size: int, runs: int) -> list[str]:
     db = build(bench, size)
+    # Every query once, untimed: the timed recalls of `db` repeat a query of the same day,
+    # whose hits are reinforced already (a read only). The first recall of the day is
+    # measured on a fresh copy in which every memory is due (due_copy) at each run.
+    for query in QUERIES:
+        subprocess.run(
+            memcli(db, "recall", query), env=bench.env(), check=True, capture_output=True
+        )
     copy = bench.cache / f"scale-{size}-add.duckdb"
+    due = bench.cache / f"scale-{size}-due.duckdb"
+    fresh = bench.cache / f"scale-{size}-fresh.duckdb"
     shutil.copyfile(db, copy)
+    due_copy(db, due)
     try:
-        floors, recalls, add_floors, adds = [], [], [], []
+        floors, recalls, due_floors, dues, add_floors, adds = [], [], [], [], [], []
         for run in range(runs):
             query = QUERIES[run % len(QUERIES)]
             floors.append(timed(bench, floor(bench, str(db), query)))
             recalls.append(timed(bench, memcli(db, "recall", query)))
+            shutil.copyfile(due, fresh)
+            due_floors.append(timed(bench, floor(bench, str(fresh), query)))
+            dues.append(timed(bench, memcli(fresh, "recall", query)))
             text = f"bench add {time.time_ns()}: {note(random.Random(run))}"
             add_floors.append(timed(bench, floor(bench, str(copy), text)))
             adds.append(timed(bench, memcli(copy, "add", text)))
     finally:
-        copy.unlink(missing_ok=True)
+        for path in (copy, due, fresh):
+            path.unlink(missing_ok=True)
+            path.with_name(path.name + ".wal").unlink(missing_ok=True)
     size_bytes = db.stat().st_size
     return [
         f"{size:,}",
         f"{med(floors):.3f}",
         f"{med(recalls):.3f}",
         ratio(recalls, floors),
+        f"{med(dues):.3f}",
+        ratio(dues, due_floors),
         f"{med(adds):.3f}",
         ratio(adds, add_floors),
         f"{med(floors, 'rss_mb'):.0f} / {med(recalls, 'rss_mb'):.0f} / {med(adds, 'rss_mb'):.0f}",
@@ -292,6 +330,8 @@ def main(argv: list[str] | None = None) -> None:
                     "floor (s)",
                     "cold recall (s)",
                     "recall ÷ floor",
+                    "first recall of the day (s)",
+                    "÷ floor",
                     "cold add (s)",
                     "add ÷ floor",
                     "peak RSS floor / recall / add (MB)",

@@ -239,7 +239,8 @@ def test_scale_runs_every_cold_command(bench: Any, capsys: Any) -> None:
     )
     _recorded_newest_first(results, "speed and size")
     row = _row(out, "20")
-    assert len(row) == 8 and float(row[2].split()[0]) > 0 and int(row[7].replace(",", "")) > 0
+    assert len(row) == 10 and int(row[9].replace(",", "")) > 0
+    assert all(float(row[i].split()[0]) > 0 for i in (2, 3, 4, 6))  # recall, first, add
     assert _row(out, "10")[2].split()[0].replace(".", "").isdigit()
 
 
@@ -250,3 +251,25 @@ def test_no_record_leaves_the_results_file_alone(bench: Any, tmp_path: Path, cap
         capsys=capsys,
     )  # fmt: skip
     assert "SciFact nDCG@10" in out and results == before
+
+
+def test_due_copy_makes_every_hit_due_for_reinforcement(cli: Any, store_path: Path) -> None:
+    from tests.cli.helpers import add, query_db, recall_ids
+
+    add(cli, "the staging db is on port 6543")
+    add(cli, "the gate code is 2222")
+    assert recall_ids(cli, "staging db port")  # reinforces its hits (today)
+    sys.path.insert(0, str(BENCH))
+    try:
+        scale = _load("scale")
+    finally:
+        sys.path.remove(str(BENCH))
+    due = store_path.with_name("due.duckdb")
+    scale.due_copy(store_path, due)
+    reinforced = "SELECT count(*) FROM events WHERE kind = 'reinforced'"
+    before = query_db(due, reinforced)[0][0]
+    assert cli("--db", str(due), "--json", "recall", "staging db port").code == 0
+    again = query_db(due, reinforced)[0][0]
+    assert again > before > 0  # the same query, a day later as far as the copy knows
+    assert cli("--db", str(due), "--json", "recall", "staging db port").code == 0
+    assert query_db(due, reinforced)[0][0] == again  # and then within the day
