@@ -253,6 +253,7 @@ def measure_size(bench: Bench, size: int, runs: int) -> list[str]:
     fresh = bench.cache / f"scale-{size}-fresh.duckdb"
     shutil.copyfile(db, copy)
     due_copy(db, due)
+    os.sync()
     try:
         floors, recalls, due_floors, dues, add_floors, adds = [], [], [], [], [], []
         for run in range(runs):
@@ -260,6 +261,7 @@ def measure_size(bench: Bench, size: int, runs: int) -> list[str]:
             floors.append(timed(bench, floor(bench, str(db), query)))
             recalls.append(timed(bench, memcli(db, "recall", query)))
             shutil.copyfile(due, fresh)
+            os.sync()  # the copy's writeback must not run during the timed commands
             due_floors.append(timed(bench, floor(bench, str(fresh), query)))
             dues.append(timed(bench, memcli(fresh, "recall", query)))
             text = f"bench add {time.time_ns()}: {note(random.Random(run))}"
