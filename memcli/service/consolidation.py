@@ -35,6 +35,7 @@ from memcli.service.context import Context
 from memcli.service.forgetting import erase
 from memcli.service.maintenance import reindex
 from memcli.store import consolidation as runs
+from memcli.store import events as event_log
 from memcli.store import index
 from memcli.store import memories as rows
 from memcli.store import meta as store_meta
@@ -259,7 +260,7 @@ def _apply(con: duckdb.DuckDBPyConnection, plan: Plan, now: datetime, report: Re
     still = runs.still_fading(con, [f.seq for f in plan.fades])
     applied_fades = [f for f in plan.fades if f.seq in still and still[f.seq] <= f.touched]
     rows.archive_many(con, [f.seq for f in applied_fades], now)
-    rows.add_events(
+    event_log.add_events(
         con,
         [f.memory_id for f in applied_fades],
         now,
@@ -307,15 +308,15 @@ def _merge(
     store_meta.bump_memories_version(con)
     current[keeper.seq] = rows.get_by_seqs(con, [keeper.seq])[keeper.seq]
     rows.update_fields(con, merged.seq, now, state="archived", superseded_by=keeper.id)
-    rows.add_event(con, merged.id, now, "merged", f"into={keeper.id} kind={merge.kind}")
-    rows.add_event(con, keeper.id, now, "absorbed", f"from={merged.id} kind={merge.kind}")
+    event_log.add_event(con, merged.id, now, "merged", f"into={keeper.id} kind={merge.kind}")
+    event_log.add_event(con, keeper.id, now, "absorbed", f"from={merged.id} kind={merge.kind}")
 
 
 def _supersede(con: duckdb.DuckDBPyConnection, supersession: Supersession, now: datetime) -> None:
     old, new = supersession.old, supersession.new
     rows.update_fields(con, old.seq, now, state="archived", superseded_by=new.id)
-    rows.add_event(con, old.id, now, "superseded", f"by={new.id} (consolidate: same subject)")
-    rows.add_event(con, new.id, now, "supersedes", f"old={old.id} (consolidate)")
+    event_log.add_event(con, old.id, now, "superseded", f"by={new.id} (consolidate: same subject)")
+    event_log.add_event(con, new.id, now, "supersedes", f"old={old.id} (consolidate)")
 
 
 def _rewrite(store: Store, report: Report) -> None:

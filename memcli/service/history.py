@@ -11,6 +11,7 @@ from memcli.records import Event, Memory
 from memcli.service.context import Context
 from memcli.service.lookup import resolve
 from memcli.store import consolidation as runs
+from memcli.store import events as event_log
 from memcli.store import memories as rows
 from memcli.store import meta as store_meta
 
@@ -39,7 +40,7 @@ def history(ctx: Context, ref: str) -> History:
         ]
         return History(
             memory=memory,
-            events=rows.events(con, memory.id),
+            events=event_log.events(con, memory.id),
             merged_into=merge.keeper_id if merge else None,
             superseded_by=None if merge else memory.superseded_by,
             absorbed=absorbed,
@@ -73,9 +74,9 @@ def reopen(con: duckdb.DuckDBPyConnection, memory: Memory, now: datetime) -> Non
                 ],
             )
             store_meta.bump_memories_version(con)
-            rows.add_event(con, keeper.id, now, "unmerged", f"from={memory.id}")
+            event_log.add_event(con, keeper.id, now, "unmerged", f"from={memory.id}")
         elif keeper is not None:
-            rows.add_event(con, keeper.id, now, "supersession undone", f"old={memory.id}")
+            event_log.add_event(con, keeper.id, now, "supersession undone", f"old={memory.id}")
         if merge is not None:
             runs.drop_merge(con, memory.id)
         runs.keep_apart(con, memory.id, link)

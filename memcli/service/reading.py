@@ -10,6 +10,7 @@ from memcli.records import Event, Hit, Memory
 from memcli.search.recall import QueryVector, RecallRequest, recall
 from memcli.service.context import Context
 from memcli.service.lookup import resolve
+from memcli.store import events as event_log
 from memcli.store import memories as rows
 from memcli.store.connection import NoStore
 from memcli.store.memories import Filters
@@ -40,8 +41,8 @@ def show(ctx: Context, ref: str) -> Shown:
     with ctx.store(write=True) as store, store.transaction() as con:
         memory = resolve(con, ref)
         if rows.due_for_reinforcement(memory, now) and rows.reinforce(con, [memory.seq], now):
-            rows.add_event(con, memory.id, now, "reinforced", "shown")
-        return Shown(memory, rows.events(con, memory.id))
+            event_log.add_event(con, memory.id, now, "reinforced", "shown")
+        return Shown(memory, event_log.events(con, memory.id))
 
 
 def list_memories(ctx: Context, filters: Filters, sort: str, limit: int | None) -> list[Memory]:
@@ -87,7 +88,7 @@ def recall_memories(ctx: Context, request: RecallRequest, reinforce: bool = True
                 with store.transaction() as con:
                     done = set(rows.reinforce(con, due, now))
                     ids = [h.memory.id for h in hits if h.memory.seq in done]
-                    rows.add_events(con, ids, now, "reinforced", "recalled")
+                    event_log.add_events(con, ids, now, "reinforced", "recalled")
             return hits
     except NoStore:
         return []

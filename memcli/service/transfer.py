@@ -13,6 +13,7 @@ from memcli.errors import ImportFailed, MemcliError
 from memcli.records import SOURCES, STATES, Memory
 from memcli.service.context import Context
 from memcli.service.ingest import Prepared, embed_prepared, insert_memories, prepare, unused_ids
+from memcli.store import events as event_log
 from memcli.store import memories as rows
 from memcli.store.connection import NoStore
 from memcli.store.memories import Filters
@@ -227,7 +228,7 @@ def import_memories(
             [v for _, v in kept],
             embedder.name if embedder else None,
         )
-        rows.add_events(con, [m.id for m in memories], now, "created", "source=import")
+        event_log.add_events(con, [m.id for m in memories], now, "created", "source=import")
         report.imported = len(kept)
         report.without_vector = sum(v is None for _, v in kept)
     return report

@@ -12,6 +12,7 @@ from memcli.records import Memory
 from memcli.service.context import Context
 from memcli.service.ingest import embed_prepared, insert_memory, prepare, unused_id, write_index
 from memcli.service.lookup import resolve, resolve_all
+from memcli.store import events as event_log
 from memcli.store import memories as rows
 from memcli.store import meta as store_meta
 from memcli.textutil import check_text
@@ -70,7 +71,7 @@ def add(
         memory.seq = insert_memory(
             con, memory, prepared, vectors, embedder.name if embedder else None
         )
-        rows.add_event(con, memory.id, now, "created", f"source={source}")
+        event_log.add_event(con, memory.id, now, "created", f"source={source}")
         if old is not None:
             _supersede(con, old, memory.id, now)
         return AddResult(memory, "added", old.id if old else None)
@@ -79,8 +80,8 @@ def add(
 def _supersede(con: duckdb.DuckDBPyConnection, old: Memory, new_id: str, now: datetime) -> None:
     """Archive `old` with a link to the memory that replaces it; both histories say so."""
     rows.update_fields(con, old.seq, now, state="archived", superseded_by=new_id)
-    rows.add_event(con, old.id, now, "superseded", f"by={new_id}")
-    rows.add_event(con, new_id, now, "supersedes", f"old={old.id}")
+    event_log.add_event(con, old.id, now, "superseded", f"by={new_id}")
+    event_log.add_event(con, new_id, now, "supersedes", f"old={old.id}")
 
 
 def _reinforce_duplicate(
@@ -109,7 +110,7 @@ def _reinforce_duplicate(
         [rows.to_db(now), existing.seq],
     )
     store_meta.bump_memories_version(con)
-    rows.add_event(con, existing.id, now, "reinforced", "re-added")
+    event_log.add_event(con, existing.id, now, "reinforced", "re-added")
     updated = rows.get(con, existing.id)
     assert updated is not None
     return updated
@@ -159,7 +160,7 @@ def edit(
         if prepared is not None and prepared.text != memory.text:
             rows.update_text(con, memory.seq, prepared.text, prepared.hash, prepared.doc_len, now)
             write_index(con, memory.seq, prepared, vectors, embedder.name if embedder else None)
-            rows.add_event(con, memory.id, now, "edited")
+            event_log.add_event(con, memory.id, now, "edited")
             store_meta.set_meta(con, "needs_erasure", "1")  # the old text is still in free blocks
         updated = rows.get(con, memory.id)
         assert updated is not None
@@ -174,7 +175,7 @@ def retag(ctx: Context, ref: str, add: list[str], remove: list[str]) -> Memory:
         tags += [t for t in add if t not in tags]
         if tags != memory.tags:
             rows.update_fields(con, memory.seq, now, tags=tags)
-            rows.add_event(con, memory.id, now, "tagged", " ".join(tags) or "-")
+            event_log.add_event(con, memory.id, now, "tagged", " ".join(tags) or "-")
             memory = replace(memory, tags=tags)
         return memory
 
@@ -195,7 +196,7 @@ def set_flag(ctx: Context, refs: list[str], field: str, value: object, event: st
                 reopen(con, memory, now)  # undoes a merge, a supersession or decay
             else:
                 rows.update_fields(con, memory.seq, now, **{field: value})
-            rows.add_event(con, memory.id, now, event)
+            event_log.add_event(con, memory.id, now, event)
             updated = rows.get(con, memory.id)
             assert updated is not None
             changed.append(updated)

@@ -1,4 +1,4 @@
-"""SQL for memory rows and their history."""
+"""SQL for memory rows (their history is in memcli.store.events)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from memcli.records import Event, Memory
+from memcli.records import Memory
 from memcli.store.meta import bump_memories_version, bump_vectors_version
 
 _COLUMNS = (
@@ -316,38 +316,6 @@ def delete(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
     bump_memories_version(con)
 
 
-def add_event(
-    con: duckdb.DuckDBPyConnection,
-    memory_id: str,
-    at: datetime,
-    kind: str,
-    detail: str | None = None,
-) -> None:
-    con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [memory_id, to_db(at), kind, detail])
-
-
-def add_events(
-    con: duckdb.DuckDBPyConnection,
-    memory_ids: Sequence[str],
-    at: datetime,
-    kind: str,
-    detail: str | Sequence[str] | None = None,
-) -> None:
-    """The same kind of event for many memories at once (one detail for all, or one each)."""
-    if not memory_ids:
-        return
-    if detail is None or isinstance(detail, str):
-        con.execute(
-            "INSERT INTO events SELECT unnest(?::VARCHAR[]), ?, ?, ?",
-            [list(memory_ids), to_db(at), kind, detail],
-        )
-    else:
-        con.execute(
-            "INSERT INTO events SELECT unnest(?::VARCHAR[]), ?, ?, unnest(?::VARCHAR[])",
-            [list(memory_ids), to_db(at), kind, list(detail)],
-        )
-
-
 def archive_many(con: duckdb.DuckDBPyConnection, seqs: Sequence[int], now: datetime) -> None:
     con.execute(
         "UPDATE memories SET state = 'archived', updated_at = ? "
@@ -355,17 +323,6 @@ def archive_many(con: duckdb.DuckDBPyConnection, seqs: Sequence[int], now: datet
         [to_db(now), list(seqs)],
     )
     bump_memories_version(con)
-
-
-def events(con: duckdb.DuckDBPyConnection, memory_id: str) -> list[Event]:
-    rows = con.execute(
-        "SELECT memory_id, event_at, kind, detail FROM events WHERE memory_id = ? "
-        "ORDER BY event_at, rowid",
-        [memory_id],
-    ).fetchall()
-    return [
-        Event(r[0], from_db(r[1]) or datetime.min.replace(tzinfo=UTC), r[2], r[3]) for r in rows
-    ]
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

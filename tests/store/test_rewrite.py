@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from memcli.store import events as event_log
 from memcli.store import memories as rows
 from memcli.store.connection import open_store
 from memcli.store.rewrite import RewriteFailed, rewrite_store, temporary_copies
@@ -22,7 +23,7 @@ def _fill(path: Path, count: int) -> None:
             text = f"note {i} {SECRET}" if i == 3 else f"note {i} about the weather"
             memory.text = text
             rows.insert(con, memory, f"h{i}", 3)
-            rows.add_event(con, memory.id, memory.created_at, "added")
+            event_log.add_event(con, memory.id, memory.created_at, "added")
 
 
 def test_rewrite_erases_deleted_text_and_keeps_the_rest(tmp_path: Path) -> None:
@@ -44,7 +45,7 @@ def test_rewrite_erases_deleted_text_and_keeps_the_rest(tmp_path: Path) -> None:
     with open_store(path, write=True) as store, store.transaction() as con:
         kept = rows.select(con, rows.Filters(), "m.seq", None)
         assert [m.id for m in kept] == [f"mem{i:05d}" for i in range(10) if i != 3]
-        assert len(rows.events(con, "mem00000")) == 1
+        assert len(event_log.events(con, "mem00000")) == 1
         # The id sequence survives the copy: a new row never reuses a seq.
         new_seq = rows.insert(con, _memory("memnew01"), "hnew", 1)
         assert new_seq > max(m.seq for m in kept)

@@ -17,6 +17,7 @@ import pytest
 
 from memcli.errors import NotAStore, StoreBusy, StoreTooNew
 from memcli.records import Memory
+from memcli.store import events as event_log
 from memcli.store import index, migrations
 from memcli.store import memories as rows
 from memcli.store import meta as store_meta
@@ -194,7 +195,7 @@ def test_failed_transaction_leaves_no_partial_rows(store_path: Path) -> None:
         with pytest.raises(RuntimeError), store.transaction() as con:
             seq = rows.insert(con, _memory("partial1"), "hash", 2)
             index.insert_postings(con, seq, [11, 12], [1, 1])
-            rows.add_event(con, "partial1", datetime.now(UTC), "created")
+            event_log.add_event(con, "partial1", datetime.now(UTC), "created")
             raise RuntimeError("crash in the middle")
         with store.transaction() as con:  # the connection is usable afterwards
             rows.insert(con, _memory("complete"), "hash2", 1)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Input, TextArea
 
-from memcli.store import memories as rows
+from memcli.store import events as event_log
 from memcli.store.connection import open_store
 from memcli.tui.screens.confirm import ConfirmScreen
 from memcli.tui.screens.memory_form import MemoryForm
@@ -27,7 +27,7 @@ from tests.tui.helpers import (
 def _events(memory_id: str) -> list[tuple[str, str | None]]:
     ctx = frozen_context()
     with open_store(ctx.settings.db_path, write=False) as store:
-        return [(e.kind, e.detail) for e in rows.events(store.con, memory_id)]
+        return [(e.kind, e.detail) for e in event_log.events(store.con, memory_id)]
 
 
 @run_async
