@@ -40,6 +40,7 @@ from memcli.store import index
 from memcli.store import memories as rows
 from memcli.store import meta as store_meta
 from memcli.store.connection import NoStore, Store
+from memcli.store.rewrite import database_blocks
 from memcli.timeparse import utc_now
 
 Progress = Callable[[str, int, int], None]
@@ -187,11 +188,7 @@ def _configured_model(ctx: Context) -> tuple[str, int] | None:
 def _snapshot(con: duckdb.DuckDBPyConnection, model: str | None) -> _Snapshot:
     last = runs.last_run(con)
     last_seq = last.last_seq if last else 0
-    size = con.execute(
-        "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size() "
-        "WHERE database_name = current_database()"
-    ).fetchone()
-    block, total, free = (int(v) for v in size) if size else (0, 0, 0)
+    block, total, free = database_blocks(con)
     return _Snapshot(
         last_seq=last_seq,
         top_seq=runs.max_seq(con),
@@ -292,20 +289,16 @@ def _merge(
         now,
     )
     touched = max(filter(None, (keeper.reinforced_at, merged.reinforced_at, merged.added_at)))
-    con.execute(
-        "UPDATE memories SET tags = ?::VARCHAR[], reinforcements = reinforcements + ?, "
-        "reinforced_at = ?, importance = ?, pinned = ?, updated_at = ? WHERE seq = ?",
-        [
-            keeper.tags + added_tags,
-            added,
-            rows.to_db(touched),
-            max(keeper.importance, merged.importance),
-            keeper.pinned or merged.pinned,
-            rows.to_db(now),
-            keeper.seq,
-        ],
+    runs.merge_into_keeper(
+        con,
+        keeper.seq,
+        keeper.tags + added_tags,
+        added,
+        touched,
+        max(keeper.importance, merged.importance),
+        keeper.pinned or merged.pinned,
+        now,
     )
-    store_meta.bump_memories_version(con)
     current[keeper.seq] = rows.get_by_seqs(con, [keeper.seq])[keeper.seq]
     rows.update_fields(con, merged.seq, now, state="archived", superseded_by=keeper.id)
     event_log.add_event(con, merged.id, now, "merged", f"into={keeper.id} kind={merge.kind}")
@@ -324,7 +317,7 @@ def _rewrite(store: Store, report: Report) -> None:
     run_id = report.run_id
 
     def mark_run(con: duckdb.DuckDBPyConnection, schema: str) -> None:
-        con.execute(f"UPDATE {schema}.main.runs SET erased = true WHERE run_id = ?", [run_id])
+        runs.mark_run_erased(con, schema, run_id)
 
     result = erase(store, also=mark_run)
     report.bytes_before, report.bytes_after = result.bytes_before, result.bytes_after

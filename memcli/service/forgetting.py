@@ -80,7 +80,7 @@ def erase(
     is then in no byte of the store or its WAL. `also` changes the copy too."""
 
     def finish(con: duckdb.DuckDBPyConnection, schema: str) -> None:
-        con.execute(f"UPDATE {schema}.main.meta SET value = '0' WHERE key = 'needs_erasure'")
+        store_meta.clear_needs_erasure(con, schema)
         if also is not None:
             also(con, schema)
 

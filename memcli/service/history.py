@@ -13,7 +13,6 @@ from memcli.service.lookup import resolve
 from memcli.store import consolidation as runs
 from memcli.store import events as event_log
 from memcli.store import memories as rows
-from memcli.store import meta as store_meta
 
 
 @dataclass(frozen=True)
@@ -31,19 +30,12 @@ def history(ctx: Context, ref: str) -> History:
         con = store.con
         memory = resolve(con, ref)
         merge = runs.merge_of(con, memory.id) if memory.superseded_by else None
-        absorbed = [
-            str(r[0])
-            for r in con.execute(
-                "SELECT merged_id FROM merges WHERE keeper_id = ? ORDER BY merged_at",
-                [memory.id],
-            ).fetchall()
-        ]
         return History(
             memory=memory,
             events=event_log.events(con, memory.id),
             merged_into=merge.keeper_id if merge else None,
             superseded_by=None if merge else memory.superseded_by,
-            absorbed=absorbed,
+            absorbed=runs.absorbed_ids(con, memory.id),
         )
 
 
@@ -60,29 +52,11 @@ def reopen(con: duckdb.DuckDBPyConnection, memory: Memory, now: datetime) -> Non
         keeper = rows.get(con, link)
         if merge is not None and keeper is not None:
             tags = [t for t in keeper.tags if t not in merge.added_tags]
-            con.execute(
-                "UPDATE memories SET tags = ?::VARCHAR[], "
-                "reinforcements = greatest(reinforcements - ?, 0), importance = ?, "
-                "pinned = ?, updated_at = ? WHERE seq = ?",
-                [
-                    tags,
-                    merge.added_reinforcements,
-                    merge.keeper_importance,
-                    merge.keeper_pinned,
-                    rows.to_db(now),
-                    keeper.seq,
-                ],
-            )
-            store_meta.bump_memories_version(con)
+            runs.unmerge_keeper(con, keeper.seq, merge, tags, now)
             event_log.add_event(con, keeper.id, now, "unmerged", f"from={memory.id}")
         elif keeper is not None:
             event_log.add_event(con, keeper.id, now, "supersession undone", f"old={memory.id}")
         if merge is not None:
             runs.drop_merge(con, memory.id)
         runs.keep_apart(con, memory.id, link)
-    con.execute(
-        "UPDATE memories SET state = 'active', superseded_by = NULL, reinforced_at = ?, "
-        "updated_at = ? WHERE seq = ?",
-        [rows.to_db(now), rows.to_db(now), memory.seq],
-    )
-    store_meta.bump_memories_version(con)
+    rows.reactivate(con, memory.seq, now)

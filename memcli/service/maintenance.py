@@ -50,9 +50,7 @@ def reindex(
             wanted = index.seqs_without_vectors(store.con, embedder.name)
             pairs = index.texts(store.con, wanted)
         else:
-            pairs = index.texts(
-                store.con, [s for (s,) in store.con.execute("SELECT seq FROM memories").fetchall()]
-            )
+            pairs = index.texts(store.con, rows.all_seqs(store.con))
     prepared = [prepare(text) for _, text in pairs]
     vectors: list[Any] = []
     for start in range(0, len(prepared), 256):
@@ -108,8 +106,8 @@ def stats(ctx: Context, load_model: bool = True) -> dict[str, Any]:
         report["memories"] = rows.counts(con)
         report["sources"] = rows.source_counts(con)
         report["vectors"] = index.vector_counts(con, ctx.settings.model.name)
-        row = con.execute("SELECT count(*), count(DISTINCT term) FROM postings").fetchone()
-        report["keyword_index"] = {"postings": row[0] if row else 0, "terms": row[1] if row else 0}
+        postings, terms = index.postings_counts(con)
+        report["keyword_index"] = {"postings": postings, "terms": terms}
         stored_tok = store_meta.get_meta(con, "tokenizer_version")
         report["index_tokenizer_version"] = int(stored_tok) if stored_tok else TOKENIZER_VERSION
         report["last_consolidation"] = _last_consolidation(con)
@@ -231,12 +229,7 @@ def _wal(path: Path) -> Path:
 
 def _store_checks(ctx: Context, con: Any, checks: list[Check]) -> None:
     checks.append(Check("store", True, f"schema {CURRENT_VERSION}, opens cleanly"))
-    row = con.execute(
-        "SELECT (SELECT coalesce(sum(doc_len), 0) FROM memories), "
-        "(SELECT coalesce(sum(tf), 0) FROM postings), "
-        "(SELECT count(*) FROM postings WHERE seq NOT IN (SELECT seq FROM memories))"
-    ).fetchone()
-    consistent = row[0] == row[1] and row[2] == 0
+    consistent = index.postings_match_memories(con)
     checks.append(
         Check(
             "keyword index",
@@ -272,10 +265,7 @@ def _store_checks(ctx: Context, con: Any, checks: list[Check]) -> None:
 def _unique_keys_check(con: Any) -> Check:
     """No two memories share an id or a seq. The store does not enforce it (schema 4 has
     no index on memories: see migrations.m004); memcli's writers guarantee it."""
-    row = con.execute(
-        "SELECT count(*) - count(DISTINCT id), count(*) - count(DISTINCT seq) FROM memories"
-    ).fetchone()
-    extra_ids, extra_seqs = (int(v) for v in row)
+    extra_ids, extra_seqs = rows.repeated_keys(con)
     if not extra_ids and not extra_seqs:
         return Check("memory ids", True, "unique")
     return Check(

@@ -105,11 +105,7 @@ def _reinforce_duplicate(
         changes["state"] = "active"
     if changes:
         rows.update_fields(con, existing.seq, now, **changes)
-    con.execute(
-        "UPDATE memories SET reinforcements = reinforcements + 1, reinforced_at = ? WHERE seq = ?",
-        [rows.to_db(now), existing.seq],
-    )
-    store_meta.bump_memories_version(con)
+    rows.count_reinforcement(con, existing.seq, now)
     event_log.add_event(con, existing.id, now, "reinforced", "re-added")
     updated = rows.get(con, existing.id)
     assert updated is not None

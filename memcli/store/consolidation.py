@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 
 from memcli.store.memories import from_db, to_db
+from memcli.store.meta import bump_memories_version
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ def record_run(
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def mark_run_erased(con: duckdb.DuckDBPyConnection, schema: str, run_id: int | None) -> None:
+    """Record that the run rewrote the file, in the database `schema` (a rewrite's copy)."""
+    con.execute(f"UPDATE {schema}.main.runs SET erased = true WHERE run_id = ?", [run_id])
 
 
 def duplicate_groups(con: duckdb.DuckDBPyConnection) -> list[list[int]]:
@@ -189,6 +195,67 @@ def merge_of(con: duckdb.DuckDBPyConnection, merged_id: str) -> MergeRecord | No
     if row is None:
         return None
     return MergeRecord(row[0], row[1], row[2], list(row[3]), int(row[4]), int(row[5]), bool(row[6]))
+
+
+def absorbed_ids(con: duckdb.DuckDBPyConnection, keeper_id: str) -> list[str]:
+    """The memories merged into `keeper_id`, in the order they were merged."""
+    rows = con.execute(
+        "SELECT merged_id FROM merges WHERE keeper_id = ? ORDER BY merged_at", [keeper_id]
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def merge_into_keeper(
+    con: duckdb.DuckDBPyConnection,
+    keeper_seq: int,
+    tags: list[str],
+    added_reinforcements: int,
+    reinforced_at: datetime,
+    importance: int,
+    pinned: bool,
+    now: datetime,
+) -> None:
+    """Give the keeper of a merge what the merged memory brings (its tags, counts, and the
+    higher importance and pin of the two)."""
+    con.execute(
+        "UPDATE memories SET tags = ?::VARCHAR[], reinforcements = reinforcements + ?, "
+        "reinforced_at = ?, importance = ?, pinned = ?, updated_at = ? WHERE seq = ?",
+        [
+            tags,
+            added_reinforcements,
+            to_db(reinforced_at),
+            importance,
+            pinned,
+            to_db(now),
+            keeper_seq,
+        ],
+    )
+    bump_memories_version(con)
+
+
+def unmerge_keeper(
+    con: duckdb.DuckDBPyConnection,
+    keeper_seq: int,
+    merge: MergeRecord,
+    tags: list[str],
+    now: datetime,
+) -> None:
+    """Take back from the keeper what `merge` brought: its counts, and the importance and pin
+    the keeper had before; `tags` are the keeper's tags without those the merge added."""
+    con.execute(
+        "UPDATE memories SET tags = ?::VARCHAR[], "
+        "reinforcements = greatest(reinforcements - ?, 0), importance = ?, "
+        "pinned = ?, updated_at = ? WHERE seq = ?",
+        [
+            tags,
+            merge.added_reinforcements,
+            merge.keeper_importance,
+            merge.keeper_pinned,
+            to_db(now),
+            keeper_seq,
+        ],
+    )
+    bump_memories_version(con)
 
 
 def drop_merge(con: duckdb.DuckDBPyConnection, merged_id: str) -> None:

@@ -48,6 +48,24 @@ def delete_postings(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None
     store_meta.bump_memories_version(con)
 
 
+def postings_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(postings, distinct terms) of the keyword index."""
+    row = con.execute("SELECT count(*), count(DISTINCT term) FROM postings").fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def postings_match_memories(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the keyword index agrees with the memories: as many term occurrences in the
+    postings as the memories' lengths add up to, and no posting of a memory that is gone."""
+    row = con.execute(
+        "SELECT (SELECT coalesce(sum(doc_len), 0) FROM memories), "
+        "(SELECT coalesce(sum(tf), 0) FROM postings), "
+        "(SELECT count(*) FROM postings WHERE seq NOT IN (SELECT seq FROM memories))"
+    ).fetchone()
+    assert row is not None
+    return bool(row[0] == row[1] and row[2] == 0)
+
+
 def corpus_stats(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """(number of documents, sum of their lengths) over every stored memory."""
     row = con.execute("SELECT count(*), coalesce(sum(doc_len), 0) FROM memories").fetchone()

@@ -217,6 +217,11 @@ def matching_seqs(con: duckdb.DuckDBPyConnection, filters: Filters) -> np.ndarra
     return np.asarray(result["seq"], dtype=np.int64)
 
 
+def all_seqs(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """The seq of every memory, in no particular order."""
+    return [int(seq) for (seq,) in con.execute("SELECT seq FROM memories").fetchall()]
+
+
 def select(
     con: duckdb.DuckDBPyConnection, filters: Filters, order_by: str, limit: int | None
 ) -> list[Memory]:
@@ -284,6 +289,25 @@ def reinforce(con: duckdb.DuckDBPyConnection, seqs: Sequence[int], now: datetime
     return [r[0] for r in rows]
 
 
+def count_reinforcement(con: duckdb.DuckDBPyConnection, seq: int, now: datetime) -> None:
+    """Count one reinforcement, however recent the last one (the text was added again)."""
+    con.execute(
+        "UPDATE memories SET reinforcements = reinforcements + 1, reinforced_at = ? WHERE seq = ?",
+        [to_db(now), seq],
+    )
+    bump_memories_version(con)
+
+
+def reactivate(con: duckdb.DuckDBPyConnection, seq: int, now: datetime) -> None:
+    """Make a memory active again, superseded by none, its decay restarting `now`."""
+    con.execute(
+        "UPDATE memories SET state = 'active', superseded_by = NULL, reinforced_at = ?, "
+        "updated_at = ? WHERE seq = ?",
+        [to_db(now), to_db(now), seq],
+    )
+    bump_memories_version(con)
+
+
 def delete(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
     """Remove memories with their history, postings and vectors, and unlink supersessions."""
     ids = [
@@ -347,3 +371,12 @@ def source_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "SELECT source, count(*) FROM memories GROUP BY source ORDER BY 1"
     ).fetchall()
     return {r[0]: int(r[1]) for r in rows}
+
+
+def repeated_keys(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(ids, seqs) held by more than one memory, counted as rows beyond the first of each."""
+    row = con.execute(
+        "SELECT count(*) - count(DISTINCT id), count(*) - count(DISTINCT seq) FROM memories"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])

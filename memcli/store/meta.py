@@ -17,6 +17,11 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
 
+def clear_needs_erasure(con: duckdb.DuckDBPyConnection, schema: str) -> None:
+    """Record that nothing awaits erasure, in the database `schema` (a rewrite's copy)."""
+    con.execute(f"UPDATE {schema}.main.meta SET value = '0' WHERE key = 'needs_erasure'")
+
+
 def vectors_version(con: duckdb.DuckDBPyConnection) -> str | None:
     """A token that changes with every write to the vectors (None in a store without it)."""
     return get_meta(con, "vectors_version")

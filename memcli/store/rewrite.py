@@ -43,6 +43,19 @@ def temporary_copies(path: Path) -> list[Path]:
     return sorted(path.parent.glob(f".{path.name}.rewrite-*"))
 
 
+def database_blocks(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """(block size in bytes, blocks in the file, free blocks among them) of the connection's
+    database: how much a rewrite would give back (zeros when DuckDB reports nothing)."""
+    row = con.execute(
+        "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size() "
+        "WHERE database_name = current_database()"
+    ).fetchone()
+    if row is None:
+        return 0, 0, 0
+    block, total, free = (int(v) for v in row)
+    return block, total, free
+
+
 def rewrite_store(
     store: Store,
     attach_options: str | None = None,
