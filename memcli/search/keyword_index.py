@@ -143,11 +143,8 @@ def _utc(value: datetime) -> datetime:
 def load(con: duckdb.DuckDBPyConnection) -> Copy:
     """Recall's columns of every memory and every posting (0.2-0.4 s and 13 MB at 100,000
     memories and their 970,000 postings, on the busy 2-core host)."""
-    found = con.execute(
-        "SELECT seq, doc_len, importance, reinforcements, pinned, "
-        "coalesce(reinforced_at, added_at) AS touched, created_at FROM memories ORDER BY seq"
-    ).fetchnumpy()
-    postings = con.execute("SELECT term, seq, tf FROM postings").fetchnumpy()
+    found = index.recall_columns(con)
+    postings = index.all_postings(con)
     terms = np.asarray(postings["term"], dtype=np.int64)
     order = np.argsort(terms, kind="stable")
     terms = terms[order]

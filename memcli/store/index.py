@@ -141,6 +141,22 @@ def lifecycle_facts(
     }
 
 
+def recall_columns(con: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
+    """The columns of every memory that recall reads (seq, doc_len, importance,
+    reinforcements, pinned, touched, created_at), by seq: the in-process keyword copy."""
+    found: dict[str, np.ndarray] = con.execute(
+        "SELECT seq, doc_len, importance, reinforcements, pinned, "
+        "coalesce(reinforced_at, added_at) AS touched, created_at FROM memories ORDER BY seq"
+    ).fetchnumpy()
+    return found
+
+
+def all_postings(con: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
+    """Every posting (term, seq, tf), in no particular order."""
+    found: dict[str, np.ndarray] = con.execute("SELECT term, seq, tf FROM postings").fetchnumpy()
+    return found
+
+
 def _utc(value: datetime) -> datetime:
     """A naive UTC timestamp from DuckDB as an aware datetime."""
     return value.replace(tzinfo=UTC)
