@@ -9,11 +9,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from memcli.errors import StoreTooNew
 from memcli.store import migrations
 from memcli.store.connection import open_store
 from tests.cli.helpers import add, recall_ids
-from tests.support.schemas import contents, fill, schema_at
+from tests.support.schemas import (
+    contents,
+    fill,
+    migrating_fails_at,
+    opening_fails_to_migrate,
+    schema_at,
+)
 
 
 def _methods_for_repeated_blobs(path: Path, tmp_path: Path) -> set[str]:
@@ -81,20 +86,8 @@ def test_a_failing_m005_leaves_the_schema_4_store_as_it_was(
         fill(cli)
     before = contents(store_path)
 
-    def m005_then_fail(con: duckdb.DuckDBPyConnection) -> None:
-        migrations.m005_uncompressed_vectors(con)
-        con.execute("SELECT error('disk full, say')")
-
-    monkeypatch.setattr(
-        migrations,
-        "MIGRATIONS",
-        [*migrations.MIGRATIONS[:4], ("m005_uncompressed_vectors", m005_then_fail)],
-    )
-    with (
-        pytest.raises(StoreTooNew, match="could not be upgraded"),
-        open_store(store_path, write=True),
-    ):
-        pass
+    migrating_fails_at(5, monkeypatch)
+    opening_fails_to_migrate(store_path)
     assert contents(store_path) == before
 
 

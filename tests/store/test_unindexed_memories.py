@@ -10,13 +10,18 @@ import duckdb
 import pytest
 
 from memcli import ids
-from memcli.errors import StoreTooNew
 from memcli.security import keys
 from memcli.store import migrations
 from memcli.store.connection import open_store
 from tests.cli.helpers import FILLERS, add, by_id, jsonl, recall_ids
 from tests.support.keyrings import memory_keyring  # noqa: F401 (a fixture)
-from tests.support.schemas import contents, fill, schema_at
+from tests.support.schemas import (
+    contents,
+    fill,
+    migrating_fails_at,
+    opening_fails_to_migrate,
+    schema_at,
+)
 
 
 def _constraints(path: Path) -> set[str]:
@@ -70,21 +75,8 @@ def test_a_failing_m004_leaves_the_schema_3_store_as_it_was(
     _fill_a_schema_3_store(cli)
     before = contents(store_path)
 
-    def m004_then_fail(con: duckdb.DuckDBPyConnection) -> None:
-        migrations.m004_memories_without_indexes(con)
-        con.execute("SELECT error('disk full, say')")
-
-    monkeypatch.setattr(
-        migrations,
-        "MIGRATIONS",
-        [*migrations.MIGRATIONS[:3], ("m004_memories_without_indexes", m004_then_fail)],
-    )
-    monkeypatch.setattr(migrations, "CURRENT_VERSION", 4)
-    with (
-        pytest.raises(StoreTooNew, match="could not be upgraded"),
-        open_store(store_path, write=True),
-    ):
-        pass
+    migrating_fails_at(4, monkeypatch)
+    opening_fails_to_migrate(store_path)
     assert contents(store_path) == before
     assert {"PRIMARY KEY", "UNIQUE"} <= _constraints(store_path)
 

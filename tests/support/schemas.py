@@ -11,8 +11,34 @@ from typing import Any
 import duckdb
 import pytest
 
+from memcli.errors import StoreTooNew
 from memcli.store import migrations
+from memcli.store.connection import open_store
 from tests.cli.helpers import add, add_fillers, jsonl
+
+
+def migrating_fails_at(version: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """memcli as it would be if migration number `version` (the last one) failed after
+    doing its work: opening an older store with a writer must then leave it as it was."""
+    name, migration = migrations.MIGRATIONS[version - 1]
+
+    def then_fail(con: duckdb.DuckDBPyConnection) -> None:
+        migration(con)
+        con.execute("SELECT error('disk full, say')")
+
+    monkeypatch.setattr(
+        migrations, "MIGRATIONS", [*migrations.MIGRATIONS[: version - 1], (name, then_fail)]
+    )
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", version)
+
+
+def opening_fails_to_migrate(path: Path) -> None:
+    """Open the store at `path` with a writer, expecting its migration to fail cleanly."""
+    with (
+        pytest.raises(StoreTooNew, match="could not be upgraded"),
+        open_store(path, write=True),
+    ):
+        pass
 
 
 @contextmanager
