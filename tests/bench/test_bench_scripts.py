@@ -210,6 +210,27 @@ def test_forgeteval_case_scoring() -> None:
     assert not forgeteval.run_case(forgeteval.ListStore(forgeteval.grep_ranker), CASES[0]).probed
 
 
+def test_ann_probe_compares_probes_with_the_exact_channel(
+    bench: Any, tmp_path: Path, capsys: Any
+) -> None:
+    out, results = bench(
+        "ann_probe",
+        "--scifact-dir", str(_scifact(tmp_path)),
+        "--clusters", "2", "--shares", "0.25", "1.0", "--keyword-exact", "0", "all",
+        capsys=capsys,
+    )  # fmt: skip
+    _recorded_newest_first(results, "approximate semantic channel")
+    exact = float(_row(out, "exact (memcli)")[3])
+    probes = [line for line in out.splitlines() if line.startswith("| probe |")]
+    assert len(probes) == 4  # 2 shares x 2 keyword counts, one clustering
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in probes]
+    assert [c[2] for c in cells] == ["25%", "25%", "100%", "100%"]
+    assert [c[3] for c in cells] == ["0", "all", "0", "all"]
+    # Reading every row is the exact channel: the same ranking and every candidate found.
+    for row in cells[2:]:
+        assert float(row[4]) == pytest.approx(exact) and row[6] == "1.000"
+
+
 def test_tune_reproduces_memcli_recall(bench: Any, tmp_path: Path, capsys: Any) -> None:
     out, results = bench(
         "tune",
