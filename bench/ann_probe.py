@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,24 +206,56 @@ def run(
     return body, lines
 
 
-def _counts(values: Sequence[str]) -> list[int]:
-    return [ALL if value == "all" else int(value) for value in values]
+def _count(value: str) -> int:
+    """A --keyword-exact value: a count of candidates, or 'all'."""
+    if value == "all":
+        return ALL
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a count or 'all', got {value!r}")
+    return int(value)
+
+
+def _share(value: str) -> float:
+    """A --shares value: a share of the rows, in (0, 1]."""
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0 < share <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share in (0, 1], got {value!r}")
+    return share
+
+
+def _positive(value: str) -> int:
+    """A --clusters value: at least 1."""
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a count of at least 1, got {value!r}")
+    return int(value)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scifact-dir", type=Path, default=data.SCIFACT_DIR)
-    parser.add_argument("--clusters", type=int, nargs="+", default=[128])
-    parser.add_argument("--shares", type=float, nargs="+", default=[0.1, 0.2, 0.3])
+    parser.add_argument("--scifact-dir", type=Path, default=data.SCIFACT_DIR, help="SciFact (BEIR)")
+    parser.add_argument(
+        "--clusters", type=_positive, nargs="+", default=[128], help="k-means clusters"
+    )
+    parser.add_argument(
+        "--shares",
+        type=_share,
+        nargs="+",
+        default=[0.1, 0.2, 0.3],
+        help="share of the rows the probe reads, nearest clusters first (0 < share <= 1)",
+    )
     parser.add_argument(
         "--keyword-exact",
+        type=_count,
         nargs="+",
-        default=["0", "25", "100", "all"],
-        help="how many keyword candidates (best first) get their exact cosine; 'all'",
+        default=[0, 25, 100, ALL],
+        help="how many keyword candidates outside the probe (best first) get their exact "
+        "cosine, or 'all'",
     )
     add_common_args(parser)
     args = parser.parse_args(argv)
-    args.keyword_exact = _counts(args.keyword_exact)
     from common import record, setup
 
     bench = setup(args, __file__, argv)

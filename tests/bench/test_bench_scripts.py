@@ -231,6 +231,20 @@ def test_ann_probe_compares_probes_with_the_exact_channel(
         assert float(row[4]) == pytest.approx(exact) and row[6] == "1.000"
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [["--shares", "0"], ["--shares", "1.5"], ["--keyword-exact", "some"], ["--clusters", "0"]],
+)
+def test_ann_probe_refuses_bad_options(
+    bench: Any, tmp_path: Path, capsys: Any, bad: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        bench("ann_probe", "--scifact-dir", str(_scifact(tmp_path)), *bad, capsys=capsys)
+    assert exited.value.code == 2
+    assert "expected" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()  # nothing was built
+
+
 def test_tune_reproduces_memcli_recall(bench: Any, tmp_path: Path, capsys: Any) -> None:
     out, results = bench(
         "tune",
