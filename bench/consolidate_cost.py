@@ -1,10 +1,11 @@
 """The nightly cost of `memcli consolidate` on a big store, next to the cost of embedding
 what the night brought.
 
-A copy of the cached 100k scale store (bench/scale.py builds it) is marked as consolidated
-up to its last memory (as if every earlier night had run), then --new new note-like memories
-are imported into it: some are near copies or updated values of stored notes, so the run
-has real merges and supersessions to find. Then, alternately and --runs times:
+A copy of the cached scale store of --size notes (bench/scale.py builds it, cached in
+--cache) is marked as consolidated up to its last memory (as if every earlier night had
+run), then --new new note-like memories are imported into it: some are near copies or
+updated values of stored notes, so the run has real merges and supersessions to find.
+Then, alternately and --runs times:
 
   embed        raw fastembed embedding of those --new texts, in this process, model loaded
                beforehand (the time `memcli add` or `import` spent on them)
@@ -13,16 +14,13 @@ has real merges and supersessions to find. Then, alternately and --runs times:
 
 Each consolidate run starts from the same copy (the store is copied back before each run).
 
-    python bench/consolidate_cost.py [--store bench/.cache/scale-100000.duckdb] [--new 1000]
-        [--runs 3] [--no-append]
+    python bench/consolidate_cost.py [--size 100000] [--new 1000] [--runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import shutil
 import statistics
@@ -32,70 +30,72 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-MODEL = ROOT.parent / "shared" / "models" / "all-MiniLM-L6-v2-onnx"
-DEFAULT_STORE = HERE / ".cache" / "scale-100000.duckdb"
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from common import Bench, add_common_args, md_table  # noqa: E402
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
-    parser.add_argument("--new", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--model", type=Path, default=MODEL)
-    parser.add_argument("--model-name", default="sentence-transformers/all-MiniLM-L6-v2")
-    parser.add_argument("--no-append", action="store_true", help="Do not append to RESULTS.md")
-    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
-    args = parser.parse_args()
-    if not (args.model / "model.onnx").exists():
-        sys.exit(f"the model is not at {args.model} (see ../shared/models)")
-    if not args.store.exists():
-        sys.exit(f"no store at {args.store}: run bench/scale.py --sizes 100000 first")
+    parser.add_argument("--size", type=int, default=100_000, help="notes in the scale store")
+    parser.add_argument("--new", type=int, default=1000, help="new notes of the night")
+    parser.add_argument("--runs", type=int, default=3, help="alternated runs")
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    if args.size < 1 or args.new < 1 or args.runs < 1:
+        parser.error("--size, --new and --runs must be at least 1")
+    from common import record, setup
+    from scale import build
 
-    os.environ["MEMCLI_MODEL_PATH"] = str(args.model)
-    os.environ["MEMCLI_MODEL"] = args.model_name
-    work = Path(tempfile.mkdtemp(prefix="memcli-consolidate-bench-"))
-    os.environ["MEMCLI_HOME"] = str(work / "home")
-    base = work / "base.duckdb"
-    shutil.copy(args.store, base)
-    stored = _mark_consolidated(base)
-    texts = _new_notes(base, args.new)
-    feed = work / "new.jsonl"
-    feed.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
-    started = time.monotonic()
-    _memcli(base, "import", str(feed))
-    import_seconds = time.monotonic() - started
+    bench = setup(args, __file__, argv)
+    started = time.time()
+    source = build(bench, args.size)
+    with tempfile.TemporaryDirectory(prefix="memcli-consolidate-bench-") as folder:
+        work = Path(folder)
+        base = work / "base.duckdb"
+        shutil.copyfile(source, base)
+        stored = _mark_consolidated(base)
+        texts = _new_notes(base, args.new)
+        feed = work / "new.jsonl"
+        feed.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+        began = time.monotonic()
+        _memcli(bench, base, "import", str(feed))
+        import_seconds = time.monotonic() - began
 
-    from memcli.config import load_settings
-    from memcli.embed import load_embedder
+        from memcli.config import load_settings
+        from memcli.embed import load_embedder
 
-    embedder = load_embedder(load_settings(base).model, work / "cache")
-    embedder.embed_documents(texts[:8])  # warm up
+        embedder = load_embedder(load_settings(base).model, work / "models")
+        embedder.embed_documents(texts[:8])  # warm up
 
-    rows = []
-    for run in range(args.runs):
-        started = time.monotonic()
-        embedder.embed_documents(texts)
-        embed_s = time.monotonic() - started
-        copy = work / "run.duckdb"
-        shutil.copy(base, copy)
-        started = time.monotonic()
-        report = json.loads(_memcli(copy, "--json", "consolidate"))
-        wall_s = time.monotonic() - started
-        rows.append((embed_s, wall_s, report["seconds"], report))
-        print(
-            f"run {run + 1}: embed {embed_s:.2f} s, consolidate {wall_s:.2f} s wall "
-            f"({report['seconds']:.2f} s in the run), compared {report['compared']}, "
-            f"merged {len(report['merged'])}, superseded {len(report['superseded'])}",
-            flush=True,
-        )
-    shutil.rmtree(work, ignore_errors=True)
-    table = _table(stored, args.new, rows, import_seconds)
-    print(table)
-    if not args.no_append:
-        _append(args, table)
+        runs = []
+        for run in range(args.runs):
+            began = time.monotonic()
+            embedder.embed_documents(texts)
+            embed_s = time.monotonic() - began
+            copy = work / "run.duckdb"
+            shutil.copyfile(base, copy)
+            began = time.monotonic()
+            report = json.loads(_memcli(bench, copy, "--json", "consolidate"))
+            wall_s = time.monotonic() - began
+            runs.append((embed_s, wall_s, float(report["seconds"]), report))
+            print(
+                f"run {run + 1}: embed {embed_s:.2f} s, consolidate {wall_s:.2f} s wall "
+                f"({report['seconds']:.2f} s in the run), compared {report['compared']}, "
+                f"merged {len(report['merged'])}, superseded {len(report['superseded'])}",
+                file=sys.stderr,
+                flush=True,
+            )
+    record(
+        bench,
+        "nightly consolidate at scale",
+        _table(stored, args.new, runs, import_seconds),
+        started,
+    )
 
 
 def _mark_consolidated(path: Path) -> int:
@@ -144,55 +144,60 @@ def _new_notes(path: Path, count: int) -> list[str]:
     return out
 
 
-def _memcli(db: Path, *args: str) -> str:
+def _memcli(bench: Bench, db: Path, *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "memcli", "--db", str(db), *args],
         capture_output=True,
         text=True,
         check=False,
+        env=bench.env(),
     )
     if result.returncode != 0:
         sys.exit(f"memcli {' '.join(args)} failed: {result.stderr}")
     return result.stdout
 
 
-def _table(stored: int, new: int, rows: list, import_seconds: float) -> str:
-    embed = [r[0] for r in rows]
-    wall = [r[1] for r in rows]
-    inner = [r[2] for r in rows]
-    last = rows[-1][3]
+def _table(
+    stored: int, new: int, runs: list[tuple[float, float, float, dict[str, Any]]], imported: float
+) -> str:
+    embed = [r[0] for r in runs]
+    wall = [r[1] for r in runs]
+    inner = [r[2] for r in runs]
+    last = runs[-1][3]
 
     def cell(values: list[float]) -> str:
         return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
     ratio_wall = [w / e for w, e in zip(wall, embed, strict=True)]
     ratio_inner = [i / e for i, e in zip(inner, embed, strict=True)]
+    table = md_table(
+        [
+            "store",
+            "new",
+            f"embed {new} (s)",
+            "consolidate wall (s)",
+            "in the run (s)",
+            "wall / embed",
+            "run / embed",
+        ],
+        [
+            [
+                f"{stored:,}",
+                f"{new:,}",
+                cell(embed),
+                cell(wall),
+                cell(inner),
+                f"{statistics.median(ratio_wall):.2f}",
+                f"{statistics.median(ratio_inner):.2f}",
+            ]
+        ],
+    )
     return (
-        f"| store | new | embed {new} (s) | consolidate wall (s) | in the run (s) | "
-        "wall / embed | run / embed |\n|---:|---:|---:|---:|---:|---:|---:|\n"
-        f"| {stored:,} | {new:,} | {cell(embed)} | {cell(wall)} | {cell(inner)} | "
-        f"{statistics.median(ratio_wall):.2f} | {statistics.median(ratio_inner):.2f} |\n\n"
+        f"Medians of {len(runs)} alternated runs (min-max).\n\n{table}\n\n"
         f"Last run: compared {last['compared']}, merged {len(last['merged'])}, superseded "
         f"{len(last['superseded'])}, archived {len(last['archived'])}. Import of the {new} "
-        f"notes (embedding included, one process): {import_seconds:.1f} s."
+        f"notes (embedding included, one process): {imported:.1f} s."
     )
-
-
-def _append(args: argparse.Namespace, table: str) -> None:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    command = "python bench/consolidate_cost.py " + " ".join(sys.argv[1:])
-    section = (
-        f"\n## {datetime.now(UTC):%Y-%m-%d} — nightly consolidate at scale\n\n"
-        f"Commit {commit}; {os.cpu_count()} cores, {ram:.0f} GiB RAM, "
-        f"{platform.python_implementation()} {platform.python_version()}. "
-        f"Command: `{command}`\n\n{table}\n"
-    )
-    text = args.results.read_text() if args.results.exists() else "# Benchmark results\n"
-    head, sep, rest = text.partition("\n## ")
-    args.results.write_text(head.rstrip("\n") + "\n" + section + (sep + rest if sep else ""))
 
 
 if __name__ == "__main__":

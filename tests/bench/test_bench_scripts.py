@@ -245,6 +245,24 @@ def test_ann_probe_refuses_bad_options(
     assert not (tmp_path / "cache").exists()  # nothing was built
 
 
+def test_consolidate_cost_times_a_night(bench: Any, capsys: Any) -> None:
+    out, results = bench(
+        "consolidate_cost", "--size", "30", "--new", "12", "--runs", "2", capsys=capsys
+    )
+    _recorded_newest_first(results, "nightly consolidate at scale")
+    row = _row(out, "30")
+    assert row[0] == "12" and len(row) == 6
+    for cell in row[1:4]:  # embed, consolidate wall, in the run: median (min-max), in seconds
+        median, spread = cell.split(" ")
+        low, high = (float(v) for v in spread.strip("()").split("-"))
+        assert 0 <= low <= float(median) <= high
+    assert float(row[4]) > 0 and float(row[5]) > 0
+    # The night's new notes were compared (an exact repeat is not a new row: import
+    # reinforces the stored one instead), not the 30 stored ones marked as consolidated.
+    found = re.search(r"Last run: compared (\d+), merged \d+, superseded \d+", out)
+    assert found is not None and 1 <= int(found.group(1)) <= 12
+
+
 def test_tune_reproduces_memcli_recall(bench: Any, tmp_path: Path, capsys: Any) -> None:
     out, results = bench(
         "tune",
