@@ -118,9 +118,9 @@ def _new_notes(path: Path, count: int) -> list[str]:
     import duckdb
 
     con = duckdb.connect(str(path), read_only=True)
-    sample = [
-        r[0] for r in con.execute("SELECT text FROM memories USING SAMPLE 400 ROWS").fetchall()
-    ]
+    con.execute("SET threads = 1")  # a seeded sample is the same only on one thread
+    query = "SELECT text FROM memories USING SAMPLE reservoir(400 ROWS) REPEATABLE (11)"
+    sample = sorted(r[0] for r in con.execute(query).fetchall())
     con.close()
     rng = random.Random(11)
     out = []
