@@ -14,6 +14,11 @@ TUI's reads and its reinforcements out of the cache other scripts share). Measur
                 in its worker thread and the redraw; `search` is the worker's part alone.
   typing        the whole query typed at --cps keys a second: last keystroke -> its results
                 drawn (searches of earlier keystrokes may still hold the store)
+  open          Enter on the first result of a query -> the opened memory drawn in the
+                detail pane; every memory of the copy is due for reinforcement
+                (bench/scale.py's due_copy), so this open also writes (once a day), as a
+                user's first look at a note that day
+  open again    Escape, then Enter on the same result: a read, nothing due
 
     python bench/tui_keystroke.py [--size 100000] [--rounds 2] [--cold-runs 6]
 """
@@ -103,19 +108,26 @@ async def in_process(
     from memcli.service.context import Context
     from memcli.tui.app import MemcliApp
     from memcli.tui.backend import Browser, ModelState
-    from memcli.tui.messages import SearchDone
+    from memcli.tui.messages import DetailLoaded, SearchDone
     from memcli.tui.screens.main import MainScreen
     from memcli.tui.settings import load_tui_settings
 
     drawn: dict[int, float] = {}  # search generation -> when its results were drawn
     searching: list[float] = []
+    opened: list[float] = []  # when an opened memory was drawn in the detail pane
     handle_results, search = MainScreen.on_search_done, Browser.search
+    handle_detail = MainScreen.on_detail_loaded
 
     def timed_results(self: MainScreen, message: SearchDone) -> None:
         handle_results(self, message)
         generation = message.generation
         if generation == self.generation:
             self.call_after_refresh(lambda: drawn.setdefault(generation, time.perf_counter()))
+
+    def timed_detail(self: MainScreen, message: DetailLoaded) -> None:
+        handle_detail(self, message)
+        if message.opened:
+            self.call_after_refresh(lambda: opened.append(time.perf_counter()))
 
     def timed_search(self: Browser, *args: Any) -> Any:
         started = time.perf_counter()
@@ -125,13 +137,23 @@ async def in_process(
             searching.append(time.perf_counter() - started)
 
     MainScreen.on_search_done = timed_results  # type: ignore[method-assign]
+    MainScreen.on_detail_loaded = timed_detail  # type: ignore[method-assign]
     Browser.search = timed_search  # type: ignore[method-assign]
     try:
         ctx = Context(load_settings(db))
         settings = load_tui_settings(ctx.settings)
         app = MemcliApp(Browser(ctx, settings.limit), settings)
         out: dict[str, list[float]] = {
-            k: [] for k in ("first screen", "model ready", "keystroke", "search", "typing")
+            k: []
+            for k in (
+                "first screen",
+                "model ready",
+                "keystroke",
+                "search",
+                "typing",
+                "open",
+                "open again",
+            )
         }
         empty = 0
         started = time.perf_counter()
@@ -187,8 +209,24 @@ async def in_process(
                         pressed = time.perf_counter()
                         await asyncio.sleep(1 / cps)
                     out["typing"].append(await answered(generation) - pressed)
+            for query in queries:  # each query's first result: opened, then opened again
+                await answered(await put(query))
+                if not screen.results.rows:
+                    continue
+                for step in ("open", "open again"):
+                    search_box.focus()
+                    await pilot.pause()
+                    count = len(opened)
+                    pressed = time.perf_counter()
+                    await pilot.press("enter")
+                    while len(opened) == count:
+                        await asyncio.sleep(0.001)
+                    out[step].append(opened[-1] - pressed)
+                    while any(worker.is_running for worker in app.workers):
+                        await asyncio.sleep(0.002)
     finally:
         MainScreen.on_search_done = handle_results  # type: ignore[method-assign]
+        MainScreen.on_detail_loaded = handle_detail  # type: ignore[method-assign]
         Browser.search = search  # type: ignore[method-assign]
     out["empty"] = [float(empty)]
     return out
@@ -204,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     add_common_args(parser)
     args = parser.parse_args(argv)
     from common import record, setup
-    from scale import build
+    from scale import build, due_copy
 
     bench = setup(args, __file__, argv)
     started = time.time()
@@ -212,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     queries = QUERIES[: args.queries]
     with tempfile.TemporaryDirectory(prefix="memcli-tui-bench-") as folder:
         db = Path(folder) / source.name
-        shutil.copyfile(source, db)
+        due_copy(source, db)  # every memory due: the first open of each one writes
         opened = cold_open(bench, db, args.cold_runs)
         results = {
             "cold open": opened,

@@ -40,6 +40,7 @@ def test_keystroke_bench_measures_and_records(
     }
     assert rows["keystroke"][0] == "2" and rows["typing"][0] == "2"
     assert rows["first screen"][0] == "1" and rows["model ready"][0] == "1"
+    assert rows["open"][0] == "2" and rows["open again"][0] == "2"  # each query's first hit
     assert ("cold open" in rows) == (cold == "1")
     assert all(float(cells[1]) > 0 for cells in rows.values())
     recorded = results.read_text()
