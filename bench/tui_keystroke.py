@@ -16,9 +16,9 @@ TUI's reads and its reinforcements out of the cache other scripts share). Measur
                 drawn (searches of earlier keystrokes may still hold the store)
   open          Enter on the first result of a query -> the opened memory drawn in the
                 detail pane; every memory of the copy is due for reinforcement
-                (bench/scale.py's due_copy), so this open also writes (once a day), as a
-                user's first look at a note that day
-  open again    Escape, then Enter on the same result: a read, nothing due
+                (bench/scale.py's due_copy), so this open also writes, as a user's first
+                look at a note that day (unless an earlier query's open counted it already)
+  open again    back in the search box, Enter on the same result: a read, nothing due
 
     python bench/tui_keystroke.py [--size 100000] [--rounds 2] [--cold-runs 6]
 """
