@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from memcli.errors import ModelUnavailable
+from memcli.errors import ModelUnavailable, StoreBusy
 from memcli.lifecycle.decay import memory_retention
 from memcli.records import Event, Hit, Memory
 from memcli.search.recall import QueryVector, RecallRequest, recall
@@ -12,7 +13,7 @@ from memcli.service.context import Context
 from memcli.service.lookup import resolve
 from memcli.store import events as event_log
 from memcli.store import memories as rows
-from memcli.store.connection import NoStore
+from memcli.store.connection import NoStore, may_write
 from memcli.store.memories import Filters
 
 SORTS = {
@@ -76,19 +77,30 @@ def recall_memories(ctx: Context, request: RecallRequest, reinforce: bool = True
             query_vector = QueryVector(embedder.name, embedder.embed_query(request.query))
     now = ctx.now()
     try:
-        if not reinforce:
-            with ctx.store(write=False) as store:
-                return recall(store.con, request, query_vector, now)
-        with ctx.store(write=True) as store:
-            # The search runs outside the transaction (this connection holds the only write
-            # lock throughout): a failed statement in it would abort the whole transaction.
+        # The search reads on a read-only connection: most recalls write nothing (the same
+        # query again within a day), and a reader is cheaper to open and close than a writer.
+        with ctx.store(write=False) as store:
             hits = recall(store.con, request, query_vector, now)
-            due = [h.memory.seq for h in hits if rows.due_for_reinforcement(h.memory, now)]
-            if due:  # the same query again within a day writes nothing
-                with store.transaction() as con:
-                    done = set(rows.reinforce(con, due, now))
-                    ids = [h.memory.id for h in hits if h.memory.seq in done]
-                    event_log.add_events(con, ids, now, "reinforced", "recalled")
-            return hits
     except NoStore:
         return []
+    if reinforce:
+        _reinforce_hits(ctx, hits, now)
+    return hits
+
+
+def _reinforce_hits(ctx: Context, hits: list[Hit], now: datetime) -> None:
+    """Count a reinforcement for the hits not reinforced in the last day, in a writer opened
+    only when one is due. A store this process may not write (a read-only file or file
+    system) is searched all the same, without reinforcing."""
+    due = [h.memory.seq for h in hits if rows.due_for_reinforcement(h.memory, now)]
+    if not due or not may_write(ctx.settings.db_path):
+        return
+    try:
+        with ctx.store(write=True) as store, store.transaction() as con:
+            # reinforce() checks the day rule again: another process may have counted one.
+            done = set(rows.reinforce(con, due, now))
+            ids = [h.memory.id for h in hits if h.memory.seq in done]
+            event_log.add_events(con, ids, now, "reinforced", "recalled")
+    except StoreBusy:
+        pass  # the hits were found; a recall while another process keeps the store counts
+        # no reinforcement (the next one within a day will)

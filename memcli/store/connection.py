@@ -127,6 +127,12 @@ def open_store(
             _close(con)
 
 
+def may_write(path: Path) -> bool:
+    """Whether this process may write the store at `path`: the file, and its folder where
+    DuckDB puts the write-ahead log."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
 def _needs_writer_to_migrate(
     con: duckdb.DuckDBPyConnection, path: Path, existed: bool, can_write: bool
 ) -> bool:

@@ -3,6 +3,8 @@ only memories already reinforced that day writes nothing to the store."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -89,3 +91,49 @@ def test_show_reinforces_once_a_day(cli, store_path, monkeypatch: pytest.MonkeyP
     assert updates == []
     show(Context(settings, clock=lambda: START + timedelta(days=2)), key)
     assert [row[1] for row in _state(store_path)[1]] == [2]
+
+
+HOLD_READ = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("holding", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_recall_reads_without_a_writer_and_still_answers_when_it_cannot_reinforce(
+    cli, store_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search runs on a read-only connection, so it works beside another reader; only a
+    hit due for reinforcement needs a writer, and a busy store skips the reinforcement
+    rather than the answer."""
+    add_fillers(cli)
+    key = add(cli, "the spare key is under the blue pot")
+    monkeypatch.setenv("MEMCLI_LOCK_TIMEOUT", "0.3")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_READ, str(store_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+        assert _recall(timedelta(0))[0] == key  # due, but no writer can open: not counted
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert all(row[1] == 0 for row in _state(store_path)[1])
+    first = _recall(timedelta(minutes=1))  # the store is free again: counted now
+    counted = _state(store_path)
+    assert {row[0] for row in counted[1] if row[1] == 1} == set(first)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_READ, str(store_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+        assert _recall(timedelta(hours=2)) == first  # nothing due: no writer needed at all
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert _state(store_path) == counted
