@@ -87,10 +87,11 @@ class Probe:
         limit: int,
         also: set[int] | frozenset[int] = frozenset(),
         allowed: np.ndarray | None = None,
+        vectors: dict[int, np.ndarray] | None = None,
     ) -> dict[int, float]:
         """memcli.search.semantic.semantic_candidates, from the probed rows only."""
         from memcli.search import quant
-        from memcli.search.semantic import _best, _isin
+        from memcli.search.semantic import Found, _isin
         from memcli.store import memories as rows
 
         x = np.asarray(query.vector, dtype=np.float32)
@@ -98,8 +99,10 @@ class Probe:
             allowed = rows.matching_seqs(con, filters)
         passing = _isin(self.seqs, allowed)
         exact = self.vectors @ x
-        read = self.rows(x) & passing
-        found = _best(self.seqs[read], exact[read], limit, also)
+        read = np.flatnonzero(self.rows(x) & passing)
+        found = Found(limit, also, vectors).best(
+            self.seqs[read], exact[read], lambda r: list(self.vectors[read[r]])
+        )
         wanted = (
             self.keyword_order
             if self.keyword_exact == ALL
@@ -123,7 +126,7 @@ def probing(probe: Probe | None) -> Iterator[None]:
         return
     keyword, semantic = recall.keyword_candidates, recall.semantic_candidates
 
-    def ranked_keyword(*args: Any, **kwargs: Any) -> dict[int, tuple[float, float]]:
+    def ranked_keyword(*args: Any, **kwargs: Any) -> dict[int, Any]:
         found = keyword(*args, **kwargs)
         probe.keyword_order = list(found)  # best first
         return found

@@ -61,3 +61,4 @@ class Hit:
     memory: Memory
     score: float
     parts: ScoreParts
+    newer: str | None = None  # the id of a newer hit that seems to update this one

@@ -48,6 +48,10 @@ def read_text_arg(ctx: Context, text: str) -> str:
 def hit_json(hit: Hit, explain: bool) -> dict[str, object]:
     document = memory_json(hit.memory)
     document["score"] = hit.score
+    # A newer hit seems to state the same thing with another value (memcli.search.conflicts).
+    document["stale_candidate"] = hit.newer is not None
+    if hit.newer is not None:
+        document["newer"] = hit.newer
     if explain:
         p = hit.parts
         document["explain"] = {

@@ -87,14 +87,18 @@ def text_width(reserved: int) -> int:
     return max(columns - reserved, 20)
 
 
-def memory_row(memory: Memory, now: datetime, lead: str = "", trail: str = "") -> str:
-    """`id  [lead]  text…  #tags  age` on one line."""
+def memory_row(
+    memory: Memory, now: datetime, lead: str = "", trail: str = "", plain: bool = False
+) -> str:
+    """`id  [lead]  text…  #tags  age` on one line (`plain`: without colours, for a row the
+    caller styles as a whole)."""
     tags = " ".join(f"#{t}" for t in memory.tags)
     age = humanize_age(memory.created_at, now)
     marks = ("📌 " if memory.pinned else "") + ("[archived] " if memory.state != "active" else "")
     meta = "  ".join(p for p in (tags, age, trail) if p)
     width = text_width(len(memory.id) + len(lead) + len(meta) + len(marks) + 8)
-    parts = [id_style(memory.id), lead, marks + one_line(memory.text, width), dim(meta)]
+    shown_id, shown_meta = (memory.id, meta) if plain else (id_style(memory.id), dim(meta))
+    parts = [shown_id, lead, marks + one_line(memory.text, width), shown_meta]
     return "  ".join(p for p in parts if p)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -33,7 +34,11 @@ def recall(
         ),
     ] = False,
     min_score: Annotated[
-        float | None, typer.Option("--min-score", help="Drop hits scoring below this (0..1).")
+        float | None,
+        typer.Option(
+            "--min-score",
+            help="Keep hits scoring at least this (0..1; default: the relevance floor, 0.25).",
+        ),
     ] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -53,6 +58,9 @@ def recall(
         min_score=min_score,
     )
     hits = recall_memories(context, request)
+    if not hits and sys.stderr.isatty() and not out.quiet:
+        # An empty answer is a result (exit 0): say so to a person, never to a script.
+        output.notice("nothing relevant found (--min-score 0 shows weaker matches)")
     if out.json:
         out.data([hit_json(hit, explain) for hit in hits])
         return
@@ -61,16 +69,19 @@ def recall(
         return
     now = context.now()
     for hit in hits:
-        out.line(output.memory_row(hit.memory, now, lead=f"{hit.score:.2f}"))
+        if hit.newer is None:
+            out.line(output.memory_row(hit.memory, now, lead=f"{hit.score:.2f}"))
+        else:  # an older value of what a newer hit says: dimmed, with the newer one's id
+            row = output.memory_row(hit.memory, now, lead=f"{hit.score:.2f}", plain=True)
+            out.line(output.dim(f"{row}  (older than {hit.newer})"))
         if explain:
             p = hit.parts
             bm25 = "-" if p.bm25 is None else f"{p.bm25:.3f}"
             cosine = "-" if p.cosine is None else f"{p.cosine:.3f}"
             out.line(
                 output.dim(
-                    f"          bm25 {bm25} (norm {p.keyword:.3f}, coverage {p.coverage:.2f})  "
-                    f"cosine {cosine} (norm {p.semantic:.3f})  fused {p.fused:.3f}  "
-                    f"context +{p.context:.3f}  "
+                    f"          keyword {p.keyword:.3f} (coverage {p.coverage:.2f}, bm25 {bm25})  "
+                    f"cosine {cosine}  own {p.fused:.3f}  context +{p.context:.3f}  "
                     f"retention {p.retention:.2f}  prior x{p.prior:.3f}"
                 )
             )

@@ -1,104 +1,80 @@
-"""Fusion of the keyword and semantic channels into one score (versioned, pure).
+"""Fusion of the keyword and semantic channels into one calibrated score (versioned, pure).
 
-hybrid-v3, for a query q of n distinct terms and its candidates (the best
-memcli.search.recall.CANDIDATES_PER_CHANNEL memories of each channel):
+hybrid-v4 scores every candidate (the best memcli.search.recall.CANDIDATES_PER_CHANNEL
+memories of each channel) from absolute evidence only, so that a score means the same for
+every query and a store that holds nothing relevant yields nothing:
 
-    keyword(d)  = bm25(d) / max bm25 over the candidates         (0 without a query term;
-                  coverage(d) instead when no candidate scores above 0, as happens with
-                  BM25's negative idfs in a store of one or two memories)
-    semantic(d) = (cos(d) - min cos) / (max cos - min cos)       (0 without a vector)
-    alpha(q)    = clamp(ALPHA_BASE + ALPHA_PER_TERM * n, ALPHA_MIN, ALPHA_MAX)
-    fused(d)    = alpha(q) * semantic(d) + (1 - alpha(q)) * keyword(d)
-    context(d)  = CONTEXT_WEIGHT * max fused(e) over the neighbours e of d
-                  + SITTING_WEIGHT * max fused(e) over the other memories e of d's sitting
-                  (hybrid only; SITTING_WEIGHT is 0 in hybrid-v3, see below)
-    score(d)    = (fused(d) + context(d)) / (1 + CONTEXT_WEIGHT + SITTING_WEIGHT) * prior(d)
-                  (hybrid; fused(d) * prior(d) in the other modes: scores stay within 0..1)
-    prior(d)    = (1 - RETENTION_WEIGHT * (1 - retention(d)))
-                  * (1 + IMPORTANCE_WEIGHT * (importance(d) - 3))
+    s(d)      = max(cos(d), 0)                     the raw cosine of its best chunk
+    k(d)      = min(sum over the query terms t in d of idf+(t) * tf_part(t, d)
+                    / sum over every query term t of idf+(t), KEYWORD_CAP)
+    alpha(q)  = clamp(ALPHA_BASE + ALPHA_PER_TERM * n, ALPHA_MIN, ALPHA_MAX)
+    own(d)    = alpha(q) * s(d) + (1 - alpha(q)) * k(d) + AGREEMENT * s(d) * k(d)
+    context(d)= CONTEXT_WEIGHT * max own(e) over the neighbours e of d (hybrid only; both
+                d and e need own >= CONTEXT_FLOOR)
+    evidence  = own(d) + context(d)
+    score(d)  = 1 - exp(-evidence(d) * prior(d) / SCALE)
+    prior(d)  = (1 - RETENTION_WEIGHT * (1 - retention(d)))
+                * (1 + IMPORTANCE_WEIGHT * (importance(d) - 3))
 
-BM25 itself runs with k1 = 1.2 and b = 0.3 (memcli.search.bm25): notes and chat turns are
-short, and full length normalisation (b = 0.75) punished the longer ones that hold the
-answer.
-
-A convex combination after min-max normalisation (Bruch et al. 2023, "An Analysis of Fusion
-Functions for Hybrid Retrieval", found it more robust than reciprocal-rank fusion; on the
-same candidates RRF with k = 60 gives LoCoMo R@5 45.5 and SciFact nDCG@10 0.699, against
-58.9 and 0.733 for this combination without context (200 candidates per channel): bench/tune.py).
-The weight of meaning grows with the query's length: two or three words are what people
-type when they remember the words (0.35), a sentence or a claim is better matched by
-meaning (0.55 from 13 terms on).
+k(d) is how much of the query a memory holds: idf+ is Lucene's always-positive idf, tf_part
+BM25's saturating term frequency (k1 and b of memcli.search.bm25), and a query term that no
+memory holds counts in the denominator with the idf of a term found nowhere. A memory
+holding every query word once, at an average length, has k = 1; one sharing only a common
+verb with the query has a small k however few other memories share anything. n is the
+number of distinct query terms: a few words are typed by someone who remembers the words, a
+sentence is better matched by meaning. The agreement term rewards a memory that both
+channels point at. Neither channel is scaled by the best candidate of the query, so a weak
+best candidate stays weak.
 
 Context: memories written in one sitting explain each other ("Sarah recommended a book" /
-"it was Piranesi"; a question, its answer and the asker's follow-up in a conversation).
-Candidates stamped within SITTING_GAP_SECONDS of each other (in a chain) form a sitting.
-Two candidates of a sitting are neighbours when their seqs are at most CONTEXT_WINDOW apart
-(stored one after the other, or with one memory between them) and they were created at
-most SITTING_GAP_SECONDS apart. A memory gets half the fused score of its best neighbour.
-Only memories with evidence of their own (the hit floor below) give or get context. A
-sitting of more than MAX_SITTING candidates is a bulk import (one timestamp for everything)
-rather than something written together: it gives no context.
+"it was Piranesi"; a question, its answer and the follow-up in a conversation). Two
+candidates are neighbours when their seqs are at most CONTEXT_WINDOW apart (stored one after
+the other, or with one memory between them) and they were created at most
+SITTING_GAP_SECONDS apart, in a chain of such memories (a sitting) of at most MAX_SITTING
+candidates (more is a bulk import stamped with one time, not something written together).
+Only a memory with evidence of its own gives or gets context, so a note that merely sits
+next to a hit never becomes one.
 
-hybrid-v3 is hybrid-v2 over 400 candidates per channel instead of 200: a memory outside
-both pools cannot get the context of its neighbours, and in a conversation the answer often
-shares neither words nor meaning with the question. On the cached scores (bench/tune.py)
-LoCoMo R@5 / R@10 66.2 / 74.4 -> 66.9 / 75.2 (R@10 up in 9 of the 10 conversations) and
-SciFact 0.733 -> 0.735; a warm recall at 100k costs about 3 ms more (fusion and the
-candidates' facts).
+The lifecycle prior moves the evidence by at most about 16%, to order near-ties without
+hiding a strong match, and the score maps it onto 0..1 (SCALE sets where it bends). The
+prior applies to the evidence, not to the score: strong matches all score near 1, where a
+prior on the score would decide between them alone. In keyword
+mode own(d) is (1 - alpha(q)) * k(d), in semantic mode alpha(q) * s(d): what the memory
+would have in hybrid mode without the other channel, so that a score and the floor mean the
+same in every mode.
 
-The sitting term (SITTING_WEIGHT, off): a memory also gets a share of the best fused score
-among the other memories of its sitting ("this conversation is about the question"). At
-0.25 it takes LoCoMo R@10 to 76.4 (bench/tune.py's ablations), but it lifts every memory
-written in the same sitting as the best hit towards it, and a selection by score relative
-to the best (bench/forgeteval.py's `relevant` policy: every hit of at least half the best,
-as an agent takes "everything about X" to forget it) then also takes the unrelated facts
-noted alongside: ForgetEval-Adv 71.2 % -> 65.2 % (shared_attribute cases 56
--> 6 %). Recall that chooses for forgetting should not pull in what was merely written
-nearby, so it stays off.
+Relevance floor: a hit needs a score of at least FLOOR (or the caller's min_score), and at
+least RELATIVE_FLOOR times the best hit's score, so that an answer does not trail a long
+tail of weak matches. A query that nothing in the store matches returns nothing.
 
-The lifecycle prior moves a score by at most ~16%, so it orders near-ties and never hides a
-strong match.
-
-Relevance floor, in two steps (return nothing rather than noise):
-  1. the query gate: unless some candidate is clearly relevant, the answer is empty. Clearly
-     relevant means a cosine of at least GATE_COSINE, or containing at least GATE_COVERAGE
-     of the query's idf mass (the idf of the query terms it holds over the idf of all of
-     the query's terms);
-  2. the hit floor: after the gate, each hit still needs some evidence of its own, a cosine
-     of at least HIT_COSINE or a coverage of at least HIT_COVERAGE, and a score before the
-     prior of at least RELATIVE_FLOOR times the best one (the long tail of weak matches is
-     noise to a person).
-Coverage weighs terms by Lucene's always-positive idf. In keyword mode any memory holding a
-query term is kept; in semantic mode the cosine thresholds apply alone.
-
-Tuned on LoCoMo and SciFact only (bench/tune.py caches each query's channel scores; the
-sweep and the results are in bench/RESULTS.md). hybrid-v1 was alpha 0.3 for every query,
-no context and BM25 with k1 1.5, b 0.75; hybrid-v2 took 200 candidates per channel.
+The formula and its constants are tuned on the three development sets (LoCoMo, SciFact,
+LongMemEval_S dev) with bench/tune.py; the measurements are in bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-FUSION_VERSION = "hybrid-v3"
+FUSION_VERSION = "hybrid-v4"
 
 
 @dataclass(frozen=True)
 class FusionParams:
     alpha_base: float = 0.3
-    alpha_per_term: float = 0.02
-    alpha_min: float = 0.35
-    alpha_max: float = 0.55
-    context_weight: float = 0.5
-    sitting_weight: float = 0.0  # off: see the module's docstring
+    alpha_per_term: float = 0.03
+    alpha_min: float = 0.4
+    alpha_max: float = 0.7
+    keyword_cap: float = 1.5
+    agreement: float = 1.5
+    context_weight: float = 0.7
+    context_floor: float = 0.1  # own evidence a memory needs to give or get context
     context_window: int = 2
     sitting_gap_seconds: float = 1800.0
     max_sitting: int = 100
-    gate_cosine: float = 0.30
-    gate_coverage: float = 0.5
-    hit_cosine: float = 0.10
-    hit_coverage: float = 0.2
-    relative_floor: float = 0.2
+    scale: float = 0.5
+    floor: float = 0.2
+    relative_floor: float = 0.4
     retention_weight: float = 0.10
     importance_weight: float = 0.03
 
@@ -111,8 +87,9 @@ class Candidate:
     """What the channels found about one memory."""
 
     seq: int
-    bm25: float | None = None
-    coverage: float = 0.0
+    bm25: float | None = None  # shown by --explain; the score uses `keyword`
+    coverage: float = 0.0  # share of the query's idf mass the memory holds
+    keyword: float = 0.0  # k(d) before the cap: coverage weighted by BM25's tf part
     cosine: float | None = None
     retention: float = 1.0
     importance: int = 3
@@ -123,11 +100,15 @@ class Candidate:
 class Scored:
     seq: int
     score: float
-    keyword: float
-    semantic: float
-    fused: float
+    keyword: float  # k(d), capped
+    semantic: float  # s(d)
+    fused: float  # own(d)
     prior: float
     context: float = 0.0
+
+    @property
+    def evidence(self) -> float:
+        return self.fused + self.context
 
 
 def lifecycle_prior(retention: float, importance: int, params: FusionParams) -> float:
@@ -142,18 +123,22 @@ def query_alpha(query_terms: int, params: FusionParams) -> float:
     return min(params.alpha_max, max(params.alpha_min, alpha))
 
 
-def has_evidence(candidate: Candidate, mode: str, cosine: float, coverage: float) -> bool:
-    """Whether a candidate reaches the given cosine or coverage threshold in this mode."""
-    cosine_ok = candidate.cosine is not None and candidate.cosine >= cosine
-    if mode == "semantic":
-        return cosine_ok
+def calibrated(evidence: float, params: FusionParams) -> float:
+    """Evidence (0 and up) as a score in 0..1, the same for every query."""
+    return 1.0 - math.exp(-max(evidence, 0.0) / params.scale)
+
+
+def own_evidence(
+    candidate: Candidate, mode: str, alpha: float, params: FusionParams
+) -> tuple[float, float, float]:
+    """(k, s, own) of a candidate in this mode."""
+    s = max(candidate.cosine, 0.0) if candidate.cosine is not None else 0.0
+    k = min(max(candidate.keyword, 0.0), params.keyword_cap)
     if mode == "keyword":
-        return candidate.coverage > 0  # holds at least one query term
-    return cosine_ok or candidate.coverage >= coverage
-
-
-def passes_gate(candidates: list[Candidate], mode: str, params: FusionParams) -> bool:
-    return any(has_evidence(c, mode, params.gate_cosine, params.gate_coverage) for c in candidates)
+        return k, s, (1 - alpha) * k
+    if mode == "semantic":
+        return k, s, alpha * s
+    return k, s, alpha * s + (1 - alpha) * k + params.agreement * s * k
 
 
 def sittings(candidates: list[Candidate], params: FusionParams) -> dict[int, int]:
@@ -173,13 +158,10 @@ def sittings(candidates: list[Candidate], params: FusionParams) -> dict[int, int
     return {seq: n for seq, n in sitting.items() if sizes[n] <= params.max_sitting}
 
 
-def neighbours(
-    candidates: list[Candidate], params: FusionParams, sitting: dict[int, int] | None = None
-) -> dict[int, list[int]]:
+def neighbours(candidates: list[Candidate], params: FusionParams) -> dict[int, list[int]]:
     """{seq: seqs of its neighbouring candidates}: seqs at most context_window apart,
-    created within one sitting gap, in a sitting of at most max_sitting candidates
-    (`sitting` is sittings(candidates, params) when the caller has it already)."""
-    sitting = sittings(candidates, params) if sitting is None else sitting
+    created within one sitting gap, in a sitting of at most max_sitting candidates."""
+    sitting = sittings(candidates, params)
     created_of = {c.seq: c.created for c in candidates if c.seq in sitting}
     links: dict[int, list[int]] = {}
     for seq, created in created_of.items():
@@ -192,76 +174,36 @@ def neighbours(
     return links
 
 
-def best_in_sitting(fused: dict[int, float], sitting: dict[int, int]) -> dict[int, float]:
-    """{seq: the best fused score among the other memories of its sitting} for the seqs of
-    `fused` (those with evidence) that have a sitting; 0 when a memory is alone in it."""
-    best: dict[int, tuple[float, int]] = {}  # sitting -> (best score, its seq)
-    second: dict[int, float] = {}
-    for seq, score in fused.items():
-        n = sitting.get(seq)
-        if n is None:
-            continue
-        top, _ = best.get(n, (-1.0, 0))
-        if score > top:
-            second[n] = max(top, 0.0)
-            best[n] = (score, seq)
-        else:
-            second[n] = max(second.get(n, 0.0), score)
-    out: dict[int, float] = {}
-    for seq in fused:
-        n = sitting.get(seq)
-        if n is not None:
-            top, top_seq = best[n]
-            out[seq] = second[n] if seq == top_seq else top
-    return out
-
-
 def fuse(
     candidates: list[Candidate],
     mode: str,
     params: FusionParams = DEFAULT_PARAMS,
     query_terms: int = 0,
+    floor: float | None = None,
 ) -> list[Scored]:
-    """Score, floor and sort candidates (best first; ties broken by newer seq)."""
-    if not passes_gate(candidates, mode, params):
-        return []
-    max_bm25 = max((c.bm25 or 0.0 for c in candidates), default=0.0)
-    cosines = [c.cosine for c in candidates if c.cosine is not None]
-    max_cos, min_cos = max(cosines, default=0.0), min(cosines, default=0.0)
-    alpha = {"keyword": 0.0, "semantic": 1.0}.get(mode, query_alpha(query_terms, params))
-    if not cosines:
-        alpha = 0.0  # no semantic evidence at all (no model, or no vectors yet)
-    parts: dict[int, tuple[float, float, float]] = {}  # seq -> (keyword, semantic, fused)
-    for c in candidates:
-        if not has_evidence(c, mode, params.hit_cosine, params.hit_coverage):
-            continue
-        keyword = max(c.bm25 or 0.0, 0.0) / max_bm25 if max_bm25 > 0 else c.coverage
-        semantic = 0.0
-        if c.cosine is not None:
-            semantic = (c.cosine - min_cos) / (max_cos - min_cos) if max_cos > min_cos else 1.0
-        parts[c.seq] = (keyword, semantic, alpha * semantic + (1 - alpha) * keyword)
-    hybrid = mode == "hybrid"
-    sitting = sittings(candidates, params) if hybrid else {}
-    links = neighbours(candidates, params, sitting) if params.context_weight else {}
-    mates: dict[int, float] = {}
-    if params.sitting_weight:
-        mates = best_in_sitting({seq: part[2] for seq, part in parts.items()}, sitting)
-    scale = 1 + params.context_weight + params.sitting_weight if hybrid else 1.0
+    """Score, floor and sort candidates (best first; ties broken by newer seq). `floor` is
+    the lowest score kept (params.floor unless given)."""
+    alpha = query_alpha(query_terms, params)
+    parts = {c.seq: own_evidence(c, mode, alpha, params) for c in candidates}
+    context_of: dict[int, float] = {}
+    if mode == "hybrid" and params.context_weight:
+        links = neighbours(candidates, params)
+        for seq, others in links.items():
+            if parts[seq][2] < params.context_floor:
+                continue
+            giving = [parts[o][2] for o in others if parts[o][2] >= params.context_floor]
+            if giving:
+                context_of[seq] = params.context_weight * max(giving)
+    lowest = params.floor if floor is None else floor
     scored: list[Scored] = []
     for c in candidates:
-        if c.seq not in parts:
-            continue
-        keyword, semantic, fused = parts[c.seq]
-        around = [parts[n][2] for n in links.get(c.seq, ()) if n in parts]
-        context = params.context_weight * max(around, default=0.0)
-        context += params.sitting_weight * mates.get(c.seq, 0.0)
+        keyword, semantic, own = parts[c.seq]
+        context = context_of.get(c.seq, 0.0)
         prior = lifecycle_prior(c.retention, c.importance, params)
-        scored.append(
-            Scored(
-                c.seq, (fused + context) / scale * prior, keyword, semantic, fused, prior, context
-            )
-        )
-    best = max((s.fused + s.context for s in scored), default=0.0)
-    scored = [s for s in scored if s.fused + s.context >= params.relative_floor * best]
+        score = calibrated((own + context) * prior, params)
+        if score >= lowest and own + context > 0:
+            scored.append(Scored(c.seq, score, keyword, semantic, own, prior, context))
+    best = max((s.score for s in scored), default=0.0)
+    scored = [s for s in scored if s.score >= params.relative_floor * best]
     scored.sort(key=lambda s: (-s.score, -s.seq))
     return scored

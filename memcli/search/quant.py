@@ -64,13 +64,26 @@ def error_bounds(scales: np.ndarray, x: np.ndarray) -> np.ndarray:
     return (scales * np.float32(l1 * per_unit)).astype(np.float32)
 
 
+def dequantize(row: np.ndarray, scale: float) -> np.ndarray:
+    """The float32 vector an int8 row stands for."""
+    vector: np.ndarray = row.astype(np.float32) * np.float32(scale / LEVELS)
+    return vector
+
+
 def best_per_seq(seqs: np.ndarray, cosines: np.ndarray, limit: int) -> dict[int, float]:
     """{seq: best cosine over its rows} for the `limit` seqs with the best cosines (ties:
-    the earlier row first). Sorts only the best rows, more of them while too few distinct
-    seqs are among them (a memory has one row per chunk)."""
+    the earlier row first)."""
+    chosen = best_rows_per_seq(seqs, cosines, limit)
+    return dict(zip(seqs[chosen].tolist(), cosines[chosen].tolist(), strict=True))
+
+
+def best_rows_per_seq(seqs: np.ndarray, cosines: np.ndarray, limit: int) -> np.ndarray:
+    """The row number of the best row of each of the `limit` seqs with the best cosines
+    (ties: the earlier row first). Sorts only the best rows, more of them while too few
+    distinct seqs are among them (a memory has one row per chunk)."""
     count = len(cosines)
     if limit <= 0 or not count:
-        return {}
+        return np.zeros(0, dtype=np.int64)
     taken = min(count, 2 * limit)
     while True:
         if taken >= count:
@@ -82,8 +95,8 @@ def best_per_seq(seqs: np.ndarray, cosines: np.ndarray, limit: int) -> dict[int,
         if len(first) >= limit or taken >= count:
             break
         taken *= 4
-    chosen = order[np.sort(first)[:limit]]
-    return dict(zip(seqs[chosen].tolist(), cosines[chosen].tolist(), strict=True))
+    chosen: np.ndarray = order[np.sort(first)[:limit]]
+    return chosen
 
 
 def best_of(seqs: np.ndarray, cosines: np.ndarray, wanted: np.ndarray) -> dict[int, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 from memcli.lifecycle.decay import memory_retention
 from memcli.records import Hit, ScoreParts
 from memcli.search import bm25
+from memcli.search.conflicts import Claim, newer_first
 from memcli.search.fusion import DEFAULT_PARAMS, Candidate, FusionParams, fuse
 from memcli.search.keyword_index import CACHE, StoreIndex
 from memcli.search.semantic import QueryVector, semantic_candidates
@@ -34,6 +36,14 @@ class RecallRequest:
     min_score: float | None = None
 
 
+class KeywordMatch(NamedTuple):
+    """What the keyword channel knows of one memory."""
+
+    bm25: float
+    coverage: float  # share of the query's idf mass (idf+) the memory holds
+    keyword: float  # the same, each term weighted by BM25's saturating tf part
+
+
 def keyword_candidates(
     con: duckdb.DuckDBPyConnection,
     query: str,
@@ -41,11 +51,11 @@ def keyword_candidates(
     limit: int,
     stored: index.Corpus | None = None,
     source: StoreIndex | None = None,
-) -> dict[int, tuple[float, float]]:
-    """{seq: (bm25, coverage)} for the `limit` best keyword matches passing `filters` (ties:
-    the newer memory first), from one scan of the query terms' postings. `source` is where
-    the index is read (by default the store, or the in-process copy when it holds); `stored`
-    is source.corpus(filters) when the caller has it already."""
+) -> dict[int, KeywordMatch]:
+    """{seq: match} for the `limit` best BM25 matches passing `filters` (ties: the newer
+    memory first), from one scan of the query terms' postings. `source` is where the index
+    is read (by default the store, or the in-process copy when it holds); `stored` is
+    source.corpus(filters) when the caller has it already."""
     tokens = tokenize(query)
     if not tokens:
         return {}
@@ -72,19 +82,24 @@ def keyword_candidates(
         return {}
     term_weight = np.array([weights[t] for t in terms.tolist()], dtype=np.float64)[term_of]
     avgdl = float(stored.doc_lens.sum()) / doc_count
-    partial = term_weight * bm25.term_scores(tfs, stored.doc_lens[where], avgdl)
+    tf_part = bm25.term_scores(tfs, stored.doc_lens[where], avgdl)
     # Coverage: the share of the query's idf mass a memory contains (unknown terms count
     # with the idf of a term found nowhere, so a query of rare words is not "covered").
     idf = {t: bm25.positive_idf(doc_count, freqs.get(t, 0)) for t in counts}
+    total_idf = sum(idf.values())
     term_idf = np.array([idf[t] for t in terms.tolist()], dtype=np.float64)[term_of]
     seqs, seq_of = np.unique(posting_seqs[keep], return_inverse=True)
-    scores = np.bincount(seq_of, weights=partial[keep], minlength=len(seqs))
-    held = np.bincount(seq_of, weights=term_idf[keep], minlength=len(seqs))
-    coverage = held / sum(idf.values())
+    scores = np.bincount(seq_of, weights=(term_weight * tf_part)[keep], minlength=len(seqs))
+    held = np.bincount(seq_of, weights=term_idf[keep], minlength=len(seqs)) / total_idf
+    weighted = (
+        np.bincount(seq_of, weights=(term_idf * tf_part)[keep], minlength=len(seqs)) / total_idf
+    )
     best = np.lexsort((-seqs, -scores))[:limit]
     return {
-        int(seq): (float(score), float(cover))
-        for seq, score, cover in zip(seqs[best], scores[best], coverage[best], strict=True)
+        int(seq): KeywordMatch(float(score), float(cover), float(evidence))
+        for seq, score, cover, evidence in zip(
+            seqs[best], scores[best], held[best], weighted[best], strict=True
+        )
     }
 
 
@@ -100,37 +115,39 @@ def recall(
     pool = max(CANDIDATES_PER_CHANNEL, wanted * 2)
     source = CACHE.reader(con)
     stored = source.corpus(request.filters)
-    keyword: dict[int, tuple[float, float]] = {}
+    keyword: dict[int, KeywordMatch] = {}
     if request.mode != "semantic":
         keyword = keyword_candidates(con, request.query, request.filters, pool, stored, source)
     semantic: dict[int, float] = {}
+    vectors: dict[int, np.ndarray] = {}
     if request.mode != "keyword" and query_vector is not None:
         allowed = stored.seqs[stored.passes]
         semantic = semantic_candidates(
-            con, query_vector, request.filters, pool, set(keyword), allowed
+            con, query_vector, request.filters, pool, set(keyword), allowed, vectors
         )
     query_terms = len(set(tokenize(request.query)))
     facts = source.facts(sorted(set(keyword) | set(semantic)))
     candidates: dict[int, Candidate] = {}
     for seq, (importance, reinforcements, pinned, touched, created) in facts.items():
-        bm25_score, coverage = keyword.get(seq, (None, 0.0))
+        match = keyword.get(seq)
         candidates[seq] = Candidate(
             seq=seq,
-            bm25=bm25_score,
-            coverage=coverage,
+            bm25=None if match is None else match.bm25,
+            coverage=0.0 if match is None else match.coverage,
+            keyword=0.0 if match is None else match.keyword,
             cosine=semantic.get(seq),
             retention=memory_retention(importance, reinforcements, pinned, touched, now),
             importance=importance,
             created=created.timestamp(),
         )
-    chosen = []
-    for scored in fuse(list(candidates.values()), request.mode, params, query_terms):
-        if request.min_score is not None and scored.score < request.min_score:
-            continue
-        chosen.append(scored)
-        if len(chosen) >= wanted:
-            break
+    ranked = fuse(list(candidates.values()), request.mode, params, query_terms, request.min_score)
+    chosen = ranked[:wanted]
     found = rows.get_by_seqs(con, [scored.seq for scored in chosen])  # only the hits' rows
+    claims = [
+        Claim(s.seq, s.score, found[s.seq].created_at, found[s.seq].text, vectors.get(s.seq))
+        for s in chosen
+    ]
+    scores, stale = newer_first(claims)
     hits: list[Hit] = []
     for scored in chosen:
         candidate = candidates[scored.seq]
@@ -145,7 +162,9 @@ def recall(
             coverage=candidate.coverage,
             context=scored.context,
         )
-        hits.append(Hit(found[scored.seq], _round(scored.score), parts))
+        newer = found[stale[scored.seq]].id if scored.seq in stale else None
+        hits.append(Hit(found[scored.seq], _round(scores[scored.seq]), parts, newer))
+    hits.sort(key=lambda hit: (-hit.score, -hit.memory.seq))
     return hits
 
 

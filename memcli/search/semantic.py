@@ -12,7 +12,7 @@ vectors do not change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -50,6 +50,11 @@ class Cached:
         if self.scales is None:
             return quant.dot_rows(self.matrix, x)
         return quant.approx_scores(self.matrix, self.scales, x)
+
+    def vectors(self, rows: np.ndarray) -> list[np.ndarray | None]:
+        if self.scales is None:
+            return list(self.matrix[rows])
+        return [quant.dequantize(self.matrix[r], float(self.scales[r])) for r in rows.tolist()]
 
 
 class VectorCache:
@@ -94,21 +99,53 @@ def semantic_candidates(
     limit: int,
     also: set[int] | frozenset[int] = frozenset(),
     allowed: np.ndarray | None = None,
+    vectors: dict[int, np.ndarray] | None = None,
 ) -> dict[int, float]:
     """{seq: best cosine over the memory's chunks} for the `limit` closest memories passing
     `filters`, plus the cosine of every memory in `also` (the keyword candidates) that
     passes them and has a vector. Exact in a store of up to SMALL_ROWS vectors; beyond,
     from the int8 copy (within quant.error_bounds of exact). `allowed` is the seqs passing
-    the filters when the caller has them already."""
+    the filters when the caller has them already. `vectors`, when given, receives the
+    vector of the best chunk of each of the `limit` closest memories (from the int8 copy in
+    a large store), for comparing hits with each other."""
     x = np.asarray(query.vector, dtype=np.float32)
     if allowed is None:
         allowed = rows.matching_seqs(con, filters)
     if not len(allowed):
         return {}
+    found = Found(limit, also, vectors)
     try:
-        return _search(con, query.model, x, allowed, limit, also, bounded=True)
+        return _search(con, query.model, x, allowed, found, bounded=True)
     except duckdb.OutOfMemoryException:  # the buffer cap was too small for a query
-        return _search(con, query.model, x, allowed, limit, also, bounded=False)
+        return _search(con, query.model, x, allowed, found, bounded=False)
+
+
+@dataclass
+class Found:
+    """What a search keeps: the `limit` best memories, the cosines of those in `also`, and
+    (when `vectors` is a dict) the best chunk's vector of each of the best memories."""
+
+    limit: int
+    also: set[int] | frozenset[int]
+    vectors: dict[int, np.ndarray] | None
+
+    def best(
+        self,
+        seqs: np.ndarray,
+        cosines: np.ndarray,
+        rows: Callable[[np.ndarray], list[np.ndarray | None]],
+    ) -> dict[int, float]:
+        """From per-row cosines (rows by seq): the best memories, their vectors read with
+        `rows(row numbers)`, and the cosines of `also`."""
+        chosen = quant.best_rows_per_seq(seqs, cosines, self.limit)
+        best = dict(zip(seqs[chosen].tolist(), cosines[chosen].tolist(), strict=True))
+        if self.vectors is not None and len(chosen):
+            for seq, vector in zip(seqs[chosen].tolist(), rows(chosen), strict=True):
+                if vector is not None:
+                    self.vectors[seq] = vector
+        wanted = np.fromiter(self.also, dtype=np.int64, count=len(self.also))
+        best.update(quant.best_of(seqs, cosines, wanted))
+        return best
 
 
 def _search(
@@ -116,8 +153,7 @@ def _search(
     model: str,
     x: np.ndarray,
     allowed: np.ndarray,
-    limit: int,
-    also: set[int] | frozenset[int],
+    found: Found,
     bounded: bool,
 ) -> dict[int, float]:
     """semantic_candidates over the memories in `allowed`."""
@@ -126,31 +162,41 @@ def _search(
     key = (path or "", model, len(x))
     cached = CACHE.get(key, version) if version is not None else None
     if cached is not None:
-        keep = _isin(cached.seqs, allowed)
-        return _best(cached.seqs[keep], cached.scores(x)[keep], limit, also)
+        keep = np.flatnonzero(_isin(cached.seqs, allowed))
+        return found.best(
+            cached.seqs[keep], cached.scores(x)[keep], lambda r: cached.vectors(keep[r])
+        )
     keeping = version is not None and CACHE.wants(key)
     extent = index.vector_extent(con, model)
     if extent.rows <= SMALL_ROWS:  # few enough to read in float32: exact
-        found, matrix = index.exact_vectors(con, model, len(x))
+        seqs, matrix = index.exact_vectors(con, model, len(x))
         if keeping and version is not None:
-            CACHE.put(key, version, Cached(found, matrix, None))
-        keep = _isin(found, allowed)
-        return _best(found[keep], quant.dot_rows(matrix[keep], x), limit, also)
+            CACHE.put(key, version, Cached(seqs, matrix, None))
+        keep = np.flatnonzero(_isin(seqs, allowed))
+        return found.best(
+            seqs[keep], quant.dot_rows(matrix[keep], x), lambda r: list(matrix[keep[r]])
+        )
     capped = bounded and extent.rows * len(x) * 4 > CAP_ABOVE_BYTES
-    seqs, approx, kept = _int8_pass(con, model, x, extent, capped, keeping)
-    if kept is not None and version is not None:
-        CACHE.put(key, version, kept)
-    keep = _isin(seqs, allowed)
-    return _best(seqs[keep], approx[keep], limit, also)
+    retain = found.limit if found.vectors is not None else 0
+    scan = _int8_pass(con, model, x, extent, capped, keeping, retain)
+    if scan.kept is not None and version is not None:
+        CACHE.put(key, version, scan.kept)
+    keep = np.flatnonzero(_isin(scan.seqs, allowed))
+    return found.best(scan.seqs[keep], scan.approx[keep], lambda r: scan.vectors(keep[r]))
 
 
-def _best(
-    seqs: np.ndarray, cosines: np.ndarray, limit: int, also: set[int] | frozenset[int]
-) -> dict[int, float]:
-    """The `limit` best memories and those in `also`, from per-row cosines (rows by seq)."""
-    best = quant.best_per_seq(seqs, cosines, limit)
-    best.update(quant.best_of(seqs, cosines, np.fromiter(also, dtype=np.int64, count=len(also))))
-    return best
+@dataclass
+class Scan:
+    """One pass over the int8 vectors: (seq, approximate cosine) per row, the whole copy
+    when it is kept, and the rows retained for their vectors (the best of each batch)."""
+
+    seqs: np.ndarray
+    approx: np.ndarray
+    kept: Cached | None
+    retained: dict[int, np.ndarray]  # row number -> dequantised vector
+
+    def vectors(self, rows: np.ndarray) -> list[np.ndarray | None]:
+        return [self.retained.get(row) for row in rows.tolist()]
 
 
 def _int8_pass(
@@ -160,24 +206,35 @@ def _int8_pass(
     extent: index.Extent,
     capped: bool,
     keeping: bool,
-) -> tuple[np.ndarray, np.ndarray, Cached | None]:
-    """(seq, approximate cosine) of every vector of `model` with x's dimension, and the
-    int8 vectors themselves when `keeping`."""
+    retain: int = 0,
+) -> Scan:
+    """Every int8 vector of `model` with x's dimension scored against x; the vectors
+    themselves when `keeping`, and the `retain` best rows of each batch dequantised (every
+    row among the `retain` best of the whole store is among them)."""
     seqs, approx, scales, kept = [], [], [], []
+    retained: dict[int, np.ndarray] = {}
+    start = 0
     with index.bounded_buffers(con, enabled=capped):
         for batch_seqs, q, batch_scales in _batches(con, model, len(x), extent):
+            scores = quant.approx_scores(q, batch_scales, x)
             seqs.append(batch_seqs)
             scales.append(batch_scales)
-            approx.append(quant.approx_scores(q, batch_scales, x))
+            approx.append(scores)
             if keeping:
                 kept.append(q)
+            if retain and len(scores):
+                top = np.argpartition(-scores, min(retain, len(scores)) - 1)[:retain]
+                for row in top.tolist():
+                    retained[start + row] = quant.dequantize(q[row], float(batch_scales[row]))
+            start += len(batch_seqs)
     all_seqs = np.concatenate(seqs) if seqs else np.zeros(0, dtype=np.int64)
     all_approx = np.concatenate(approx) if approx else np.zeros(0, dtype=np.float32)
-    if not keeping:
-        return all_seqs, all_approx, None
-    matrix = np.concatenate(kept) if kept else np.zeros((0, len(x)), dtype=np.int8)
-    all_scales = np.concatenate(scales) if scales else np.zeros(0, dtype=np.float32)
-    return all_seqs, all_approx, Cached(all_seqs, matrix, all_scales)
+    cached = None
+    if keeping:
+        matrix = np.concatenate(kept) if kept else np.zeros((0, len(x)), dtype=np.int8)
+        all_scales = np.concatenate(scales) if scales else np.zeros(0, dtype=np.float32)
+        cached = Cached(all_seqs, matrix, all_scales)
+    return Scan(all_seqs, all_approx, cached, retained)
 
 
 def _batches(

@@ -120,7 +120,7 @@ def _actual(con: duckdb.DuckDBPyConnection, query: list[str]) -> dict[int, float
     text = " ".join(query)
     assert tokenize(text) == query
     found = keyword_candidates(con, text, Filters(), 100_000)
-    return {seq: score for seq, (score, _) in found.items() if score != 0}
+    return {seq: score for seq, (score, _, _) in found.items() if score != 0}
 
 
 def _assert_same_scores(ctx: Context, queries: list[list[str]]) -> int:
@@ -229,7 +229,7 @@ def test_keyword_candidates_order_by_score_then_newer(world: World) -> None:
     expected = _expected(_okapi(corpus), corpus, query)
     with world.ctx.store(write=False) as store:
         found = keyword_candidates(store.con, " ".join(query), Filters(), 10)
-    top = [(seq, score) for seq, (score, _) in found.items()]
+    top = [(seq, score) for seq, (score, _, _) in found.items()]
     # Equal scores within float noise count as ties, broken by the newer (higher) seq.
     best = sorted(expected.items(), key=lambda item: (-round(item[1], 9), -item[0]))[:10]
     assert [seq for seq, _ in top] == [seq for seq, _ in best]
@@ -245,7 +245,7 @@ def test_filters_choose_what_is_returned_not_the_statistics(world: World) -> Non
         ids = [m.id for m in _memories(world.ctx, some)]
         found = keyword_candidates(store.con, " ".join(query), Filters(ids=tuple(ids)), 100)
     assert set(found) == set(some)
-    for seq, (score, _) in found.items():  # idf and lengths over the whole store
+    for seq, (score, _, _) in found.items():  # idf and lengths over the whole store
         assert score == pytest.approx(expected[seq], abs=TOLERANCE)
 
 

@@ -92,7 +92,7 @@ def test_open_search_read_and_quit(terminal: type[Terminal]) -> None:
     term = terminal(_memcli("tui"))
     term.wait_for("9 recent")
     term.type("dentist")
-    assert "dentist appointment on friday at 10" in term.wait_for("2 found")
+    assert "dentist appointment on friday at 10" in term.wait_for("1 found")
     term.keys("Enter")  # open: the detail pane shows its history
     term.wait_for("(reinforced once)")
     term.keys("Escape")  # back to the search
