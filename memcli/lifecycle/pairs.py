@@ -57,21 +57,18 @@ def similar_pairs(
         scores[np.arange(len(block)), block - first] = -1.0  # not its own neighbour
         if forward:
             scores[np.tril_indices(len(block), -1)] = -1.0  # met from the earlier row
-        # Few cells pass the threshold: pick them out, then keep each row's best few.
-        hit_rows, hit_cols = np.nonzero(scores >= threshold)
-        hit_scores = scores[hit_rows, hit_cols]
-        hit_cols += first
-        order = np.lexsort((-hit_scores, hit_rows))
-        taken: dict[int, int] = {}
+        # Each row's best few, then those at or above the threshold: a low threshold (the
+        # lexical rules look at pairs whose vectors barely agree) costs no more than a high one.
+        few = min(NEIGHBOURS, scores.shape[1])
+        best = np.argpartition(-scores, few - 1, axis=1)[:, :few]
+        best_scores = np.take_along_axis(scores, best, axis=1)
+        hit_rows, hit_at = np.nonzero(best_scores >= threshold)
         for i, j, cosine in zip(
-            hit_rows[order].tolist(),
-            hit_cols[order].tolist(),
-            hit_scores[order].tolist(),
+            hit_rows.tolist(),
+            (best[hit_rows, hit_at] + first).tolist(),
+            best_scores[hit_rows, hit_at].tolist(),
             strict=True,
         ):
-            if taken.get(i, 0) >= NEIGHBOURS:
-                continue
-            taken[i] = taken.get(i, 0) + 1
             a, b = sorted((int(seqs[block[i]]), int(seqs[j])))
             found[(a, b)] = max(float(cosine), found.get((a, b), -1.0))
         if progress is not None:

@@ -15,6 +15,17 @@ v2.3.1, quantities such as 3pm or 16GB). Two memories then relate in one of thre
   number is now 555-9876". When the only values that differ are dates or times, the newer
   memory must also say that something changed ("moved", "now", "rescheduled"...): two
   meetings on two dates are two facts, a meeting moved to another date is one.
+- **announced update**: people write updates the way they talk ("Tom has a new number:
+  555-0199, the old one is dead", "Moved! New address: 12 Elm Street", "Reorg: my new lead
+  is Priya"), so the words differ more than the values. The newer memory announces a change
+  (a change word), names everyone the older one names (its names before the verb or colon,
+  and owners such as "Alice's"), holds the same identifiers, and replaces the values: a
+  number, address or link, or a name after the verb or colon (Marcus -> Priya), holding at
+  least as many as the older one (so nothing it said is lost). Then either the
+  vectors agree (cosine >= ANNOUNCED_COSINE), or both are short statements that share a
+  word of their subject besides names and values and the vectors are not unrelated (cosine
+  >= SHORT_COSINE): names weigh so much in a sentence's vector that "my team lead is
+  Marcus" and "Reorg: my new lead is Priya" hardly agree.
 - **unrelated**: anything else.
 
 "The same subject" means the same set of words and identifiers once values and change words
@@ -29,12 +40,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from memcli.search.tokenizer import tokenize
+from memcli.search.tokenizer import STOPWORDS, tokenize
 
 NEAR_DUPLICATE_COSINE = 0.90
 UPDATE_COSINE = 0.75
+ANNOUNCED_COSINE = 0.6
+SHORT_COSINE = 0.25
+SHORT_WORDS = 30  # a short statement, not a conversation or a document
 # The lowest cosine at which a pair is worth a closer (lexical) look.
-CANDIDATE_COSINE = min(NEAR_DUPLICATE_COSINE, UPDATE_COSINE)
+CANDIDATE_COSINE = min(NEAR_DUPLICATE_COSINE, UPDATE_COSINE, ANNOUNCED_COSINE, SHORT_COSINE)
 
 _VALUE = re.compile(
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail address
@@ -66,6 +80,11 @@ _NEGATIONS = frozenset(
 # The same words as the search tokenizer stems them ("changed" -> "chang").
 _CHANGE_TERMS = CHANGE_WORDS | {term for word in CHANGE_WORDS for term in tokenize(word)}
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+# Where a statement's subject ends and what it says of it begins: "X is Y", "X: Y", "X = Y".
+_PREDICATE = re.compile(r"\b(?:is|are|was|were|am)\b|[:=]", re.IGNORECASE)
+_CAPITALISED = re.compile(r"\b[A-Z][\w-]*(?:['\u2019]s)?")
+_OWNER = re.compile(r"\b([A-Z][\w-]*)['\u2019]s\b")
+_NOT_NAMES = STOPWORDS | CHANGE_WORDS
 
 
 @dataclass(frozen=True)
@@ -76,23 +95,50 @@ class Reading:
     values: frozenset[str]
     negated: bool
     announces_change: bool
+    identifiers: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()  # capitalised words before the verb, and owners
+    value_names: frozenset[str] = frozenset()  # capitalised words after it
+    short: bool = True
+
+    @property
+    def content(self) -> frozenset[str]:
+        """The subject's words without names and identifiers: what it is about."""
+        named = {t for name in self.names | self.value_names for t in tokenize(name)}
+        return self.subject - named - self.identifiers
 
 
 def read(text: str) -> Reading:
     found = [v for v in map(_normal_value, _VALUE.findall(text)) if v]
-    identifiers = {v for v in found if _is_identifier(v)}
+    identifiers = frozenset(v for v in found if _is_identifier(v))
     values = frozenset(v for v in found if v not in identifiers)
     rest = _VALUE.sub(" ", text)
     words = [w.lower() for w in _WORD.findall(rest)]
-    subject = frozenset(
-        term for term in tokenize(rest) if term not in _CHANGE_TERMS and not term.isdigit()
-    ) | frozenset(identifiers)
+    subject = (
+        frozenset(
+            term for term in tokenize(rest) if term not in _CHANGE_TERMS and not term.isdigit()
+        )
+        | identifiers
+    )
+    predicate = _PREDICATE.search(rest)
+    split = predicate.start() if predicate else len(rest)
+    owners = {o.casefold() for o in _OWNER.findall(text)}
+    names = _names(rest[:split]) | owners
     return Reading(
         subject=subject,
         values=values,
         negated=any(w in _NEGATIONS or w.endswith("n't") for w in words),
         announces_change=any(w in CHANGE_WORDS for w in words),
+        identifiers=identifiers,
+        names=frozenset(names),
+        value_names=frozenset(_names(rest[split:]) - names),
+        short=len(text.split()) <= SHORT_WORDS,
     )
+
+
+def _names(part: str) -> set[str]:
+    """Capitalised words that are not function or change words ("My", "New", "Moved")."""
+    found = {re.sub(r"['\u2019]s$", "", w).casefold() for w in _CAPITALISED.findall(part)}
+    return {w for w in found if w not in _NOT_NAMES}
 
 
 def _is_identifier(token: str) -> bool:
@@ -115,8 +161,10 @@ def relation(older: Reading, newer: Reading, cosine: float | None) -> str | None
     no verdict: both the words and the vectors must agree."""
     if cosine is None:
         return None
-    if not older.subject or older.subject != newer.subject or older.negated != newer.negated:
+    if not older.subject or older.negated != newer.negated:
         return None
+    if older.subject != newer.subject:
+        return "update" if announced_update(older, newer, cosine) else None
     if older.values == newer.values:
         return "near-duplicate" if cosine >= NEAR_DUPLICATE_COSINE else None
     if cosine < UPDATE_COSINE:
@@ -127,3 +175,20 @@ def relation(older: Reading, newer: Reading, cosine: float | None) -> str | None
     if all(_DATE_OR_TIME.match(v) for v in changed) and not newer.announces_change:
         return None
     return "update"
+
+
+def announced_update(older: Reading, newer: Reading, cosine: float) -> bool:
+    """The newer memory says in other words that a value of the older one changed."""
+    if not newer.announces_change or older.identifiers != newer.identifiers:
+        return False
+    if not older.names <= newer.names:  # Alice's number is not updated by Bob's
+        return False
+    before, after = older.values | older.value_names, newer.values | newer.value_names
+    if not before or not after or before == after:
+        return False  # nothing replaced: a refinement, or a second fact
+    if len(after) < len(before):
+        return False  # the older one says more than the newer replaces
+    if cosine >= ANNOUNCED_COSINE:
+        return True
+    shared = older.content & newer.content
+    return older.short and newer.short and cosine >= SHORT_COSINE and bool(shared)

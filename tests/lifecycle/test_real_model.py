@@ -72,3 +72,46 @@ def test_real_consolidation_merges_supersedes_and_keeps_facts_apart(real_cli: An
         "host-002",
     ):
         assert states[kept] == "active", kept
+
+
+def test_updates_written_the_way_people_write_them_supersede_and_nothing_else(
+    cli: Any, memcli_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The personal notes of tests/search/notes_fixture.py, a week after the last one: the
+    three updates in natural wording ("Bob's number is now ...", "Reorg: my new lead is
+    ...", "Moved! New address: ...") supersede their older notes, and every other note,
+    invoices 1042 and 1043 among them, stays active."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.search.notes_fixture import NOTES
+
+    (memcli_home / "config.toml").unlink()
+    monkeypatch.setenv("MEMCLI_MODEL_PATH", str(REAL_MODEL))
+    last = datetime(2026, 11, 1, tzinfo=UTC)
+    source = tmp_path / "notes.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": "n-" + key.replace("_", "-"),
+                    "text": text,
+                    "created_at": (last - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+            )
+            + "\n"
+            for key, text, days in NOTES
+        )
+    )
+    assert cli("import", str(source)).code == 0
+    result = cli("--json", "consolidate", "--as-of", "2026-11-08")
+    assert result.code == 0, result
+    report = result.json()
+    assert {(s["id"], s["by"]) for s in report["superseded"]} == {
+        ("n-bob-old", "n-bob-new"),
+        ("n-lead-old", "n-lead-new"),
+        ("n-address-old", "n-address-new"),
+    }
+    assert report["merged"] == []
+    states = {d["id"]: d["state"] for d in cli("--json", "export", "--all").json()}
+    archived = {i for i, state in states.items() if state != "active"}
+    assert archived == {"n-bob-old", "n-lead-old", "n-address-old"}

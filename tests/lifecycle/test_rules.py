@@ -47,6 +47,39 @@ def memory(seq: int, text: str, days: float = 0, pinned: bool = False) -> Memory
         ("order #4521 ships on 2026-03-02", "order #4600 ships on 2026-03-09", 0.95, None),
         ("wifi port 60906 user u182", "wifi port now 61000 user u182", 0.9, "update"),
         ("wifi port 60906 user u182", "wifi port now 61000 user u555", 0.9, None),
+        # updates in other words: a change announced, the same names, values replaced
+        (
+            "Tom's phone: 555-0100",
+            "Tom has a new number: 555-0199, the old one is dead",
+            0.75,
+            "update",
+        ),
+        (
+            "my address is 4 Oak Avenue, Shelbyville",
+            "Moved! New address: 12 Elm Street, Springfield",
+            0.51,
+            "update",
+        ),
+        ("my team lead is Marcus", "Reorg: my new lead is Priya", 0.32, "update"),
+        ("my team lead is Marcus", "Reorg: my new lead is Priya", 0.2, None),  # unrelated
+        # ... and what stays apart although a change is announced
+        ("Alice's number is 555-1234", "Bob has a new number: 555-9999", 0.6, None),
+        ("bought a new bike", "my new bike is a Trek", 0.7, None),  # nothing replaced
+        ("I started a new job at Acme", "my new manager at Acme is Dana", 0.5, None),
+        (
+            "Alice: phone 555-1234, email alice@example.org",
+            "Alice has a new phone: 555-9876",
+            0.9,
+            None,
+        ),  # the e-mail would be lost
+        ("call Alice about OPS-1234", "call Alice about OPS-5678 now", 0.9, None),
+        (
+            "the vet is Dr. Ortega at Elm Street clinic",
+            "a long message about the weekend plans with many words that go on and on " * 3
+            + "and now the vet is Dr. Silva",
+            0.4,
+            None,
+        ),  # not a short statement
     ],
 )
 def test_relation(older: str, newer: str, cosine: float | None, expected: str | None) -> None:
