@@ -50,16 +50,22 @@ class BM25:
         # rank_bm25 divides by the average length: an empty corpus or document breaks it.
         self._bm25 = BM25Okapi([tokenize(t) or ["\x00"] for t in texts])
 
+    def scores(self, query: str) -> np.ndarray:
+        return np.asarray(self._bm25.get_scores(self._tokenize(query)), dtype=np.float64)
+
     def search(self, query: str, k: int) -> list[int]:
-        return ranked(np.asarray(self._bm25.get_scores(self._tokenize(query))), k, True)
+        return ranked(self.scores(query), k, True)
 
 
 class Vectors:
     def __init__(self, matrix: np.ndarray) -> None:
         self._matrix = np.asarray(matrix, dtype=np.float32)
 
+    def scores(self, query_vector: np.ndarray) -> np.ndarray:
+        return np.asarray(self._matrix @ np.asarray(query_vector, dtype=np.float32), np.float64)
+
     def search(self, query_vector: np.ndarray, k: int) -> list[int]:
-        return ranked(self._matrix @ np.asarray(query_vector, dtype=np.float32), k, False)
+        return ranked(self.scores(query_vector), k, False)
 
 
 class Grep:
@@ -71,10 +77,25 @@ class Grep:
         found = re.findall(r"[^\W_]+", query.casefold())
         return list(dict.fromkeys(w for w in found if w not in GREP_SKIP))
 
-    def search(self, query: str, k: int) -> list[int]:
+    def scores(self, query: str) -> np.ndarray:
         words = self.words(query)
-        scores = np.array([sum(w in t for w in words) for t in self._texts], dtype=np.float64)
-        return ranked(scores, k, True)
+        return np.array([sum(w in t for w in words) for t in self._texts], dtype=np.float64)
+
+    def search(self, query: str, k: int) -> list[int]:
+        return ranked(self.scores(query), k, True)
+
+
+def reciprocal_rank_fusion(runs: Sequence[np.ndarray], k: int, k_rrf: int = 60) -> np.ndarray:
+    """RRF scores (Cormack et al. 2009) of every document over the top k of each run's
+    scores: sum of 1 / (k_rrf + rank); documents a run does not rank get nothing from it."""
+    fused = np.zeros(len(runs[0]))
+    for scores in runs:
+        for rank, i in enumerate(ranked(scores, k, False)):
+            fused[i] += 1 / (k_rrf + rank + 1)
+    return fused
+
+
+_SEEN: dict[tuple[str, str], np.ndarray] = {}
 
 
 def embeddings(model: Any, texts: Sequence[str], cache: Path, label: str) -> np.ndarray:
@@ -85,10 +106,15 @@ def embeddings(model: Any, texts: Sequence[str], cache: Path, label: str) -> np.
     path = cache / f"embeddings-{digest.hexdigest()[:16]}.npy"
     if path.exists():
         return np.load(path)
-    # Batches of 16: fastembed pads a batch to its longest text (up to 512 word pieces here),
-    # and its default of 256 abstracts takes over 20 GB of attention buffers.
-    vectors = list(model.embed(list(texts), batch_size=16))
-    matrix = np.array(vectors, dtype=np.float32).reshape(len(texts), -1)
+    # Each distinct text once per process (LongMemEval's haystacks share most turns), in
+    # length order so that a batch pads little. Batches of 16: fastembed pads a batch to its
+    # longest text (up to 512 word pieces here), and its default of 256 abstracts takes over
+    # 20 GB of attention buffers.
+    missing = sorted({t for t in texts if (label, t) not in _SEEN}, key=len)
+    vectors = model.embed(missing, batch_size=16)
+    _SEEN.update(zip(((label, t) for t in missing), vectors, strict=True))
+    matrix = np.array([_SEEN[label, t] for t in texts], dtype=np.float32)
+    matrix = matrix.reshape(len(texts), -1)
     cache.mkdir(parents=True, exist_ok=True)
     np.save(path, matrix)
     return matrix

@@ -88,6 +88,9 @@ def setup(args: argparse.Namespace, script: str, argv: Sequence[str] | None) -> 
     (bench.home / "config.toml").write_text(
         f'[model]\nname = "{bench.model_name}"\npath = "{bench.model_path}"\n'
         f'pooling = "{bench.pooling}"\ndim = {bench.dim}\n'
+        # One LongMemEval turn is 76 KB, over the default limit of 64 KB: raised (as a user
+        # with long texts would) rather than cut, so every turn is indexed whole.
+        f"[store]\nmax_text_bytes = {2**20}\n"
     )
     os.environ.update(bench.env())
     os.environ.pop("MEMCLI_MODEL", None)

@@ -1,5 +1,5 @@
-"""The development sets (LoCoMo, SciFact) as corpora with judged queries, their metrics, and
-memcli stores built from them through memcli's own import path.
+"""The development sets (LoCoMo, SciFact, LongMemEval_S dev) as corpora with judged queries,
+their metrics, and memcli stores built from them through memcli's own import path.
 
 Protocols: ../shared/bench/README.md.
 """
@@ -7,6 +7,7 @@ Protocols: ../shared/bench/README.md.
 from __future__ import annotations
 
 import json
+import lzma
 import math
 import re
 import sys
@@ -15,11 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from common import DATA, memcli_context
 
 LOCOMO_FILE = DATA / "locomo" / "locomo10.json"
 SCIFACT_DIR = DATA / "scifact"
+LONGMEMEVAL_FILE = DATA / "longmemeval" / "longmemeval_s_dev.json.xz"
 LOCOMO_KS = (5, 10, 25, 50)
 LOCOMO_CATEGORIES = {
     "1": "multi-hop",
@@ -35,6 +38,8 @@ class Query:
     text: str
     relevant: dict[str, int]  # memory id -> grade; ids found in no memory count as misses
     category: str = ""
+    asked_at: str | None = None  # when the question is asked (None: now)
+    answerable: bool = True  # False for an abstention question (nothing in the store answers)
 
 
 @dataclass
@@ -46,6 +51,8 @@ class Corpus:
     texts: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     queries: list[Query] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)  # memory id -> its session, if judged
+    # by session (LongMemEval): the query's `relevant` then names sessions, not memories
 
     def records(self) -> list[dict[str, str]]:
         return [
@@ -126,6 +133,70 @@ def ndcg_at(ranked: Sequence[str], relevant: dict[str, int], k: int = 10) -> flo
     return dcg / idcg if idcg else 0.0
 
 
+# --- LongMemEval_S (development split) ---------------------------------------------------
+
+LONGMEMEVAL_KS = (5, 10)
+
+
+def _longmemeval_date(text: str) -> str:
+    moment = datetime.strptime(text.split(" (")[0] + text[-6:], "%Y/%m/%d %H:%M")
+    return moment.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def longmemeval(path: Path = LONGMEMEVAL_FILE, limit: int | None = None) -> list[Corpus]:
+    """One corpus per question: every user turn of its haystack a memory (created at its
+    session's date, id 's<session>-t<turn>'; the few empty turns are left out), judged by
+    session; the question is asked at its question_date. Gold sessions are those with a
+    `has_answer` turn."""
+    with lzma.open(path, "rt", encoding="utf-8") as handle:
+        questions = json.load(handle)
+    out = []
+    for q in questions[:limit]:
+        corpus = Corpus(f"longmemeval/{q['question_id']}")
+        gold: dict[str, int] = {}
+        sessions = zip(
+            q["haystack_session_ids"], q["haystack_dates"], q["haystack_sessions"], strict=True
+        )
+        for s, (session_id, date, turns) in enumerate(sessions):
+            when = _longmemeval_date(date)
+            for t, turn in enumerate(turns):
+                if not turn["content"].strip():
+                    continue  # a few turns are empty: memcli refuses an empty memory
+                memory_id = f"s{s:03d}-t{t:03d}"
+                corpus.ids.append(memory_id)
+                corpus.texts.append(turn["content"])
+                corpus.created.append(when)
+                corpus.groups[memory_id] = session_id
+                if turn.get("has_answer"):
+                    gold[session_id] = 1
+        answerable = not q["question_id"].endswith("_abs")
+        asked = _longmemeval_date(q["question_date"])
+        corpus.queries.append(Query(q["question"], gold, q["question_type"], asked, answerable))
+        out.append(corpus)
+    return out
+
+
+def sessions_ranked(ranked: Sequence[str], groups: dict[str, str]) -> list[str]:
+    """Sessions in the order of their best-ranked memory."""
+    return list(dict.fromkeys(groups[m] for m in ranked))
+
+
+def recall_all_at(ranked: Sequence[str], relevant: dict[str, int], k: int) -> float:
+    return float(set(relevant) <= set(ranked[:k]))
+
+
+def recall_any_at(ranked: Sequence[str], relevant: dict[str, int], k: int) -> float:
+    return float(bool(set(relevant) & set(ranked[:k])))
+
+
+def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float:
+    """The probability that a random positive scores above a random negative (ties: half)."""
+    if not positives or not negatives:
+        return float("nan")
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return wins / (len(positives) * len(negatives))
+
+
 # --- memcli stores ------------------------------------------------------------------------
 
 
@@ -148,12 +219,38 @@ def build_store(db: Path, records: Sequence[dict[str, str]]) -> None:
     building.unlink(missing_ok=True)
     started = time.time()
     lines = [json.dumps(r).encode() for r in records]
-    report = import_memories(memcli_context(building), lines, skip_bad=False)
+    ctx = memcli_context(building)
+    _memoise_embeddings(ctx.embedder())
+    report = import_memories(ctx, lines, skip_bad=False)
     building.rename(db)
     print(
         f"  built {db.name}: {report.imported} memories in {time.time() - started:.0f} s",
         file=sys.stderr,
     )
+
+
+_MEMO: dict[str, Any] = {}
+
+
+def _memoise_embeddings(embedder: Any) -> None:
+    """Make the loaded model embed each distinct chunk once per process: LongMemEval's 415
+    stores share most of their turns. The vectors stored are the model's own, as memcli's
+    import would compute them (a chunk's vector does not depend on its batch but for
+    float rounding); only the repeats are not computed again."""
+    if embedder is None or getattr(embedder, "_bench_memo", False):
+        return
+    import numpy as np
+
+    embed = embedder.embed_documents
+
+    def remembered(texts: Sequence[str], batch_size: int = 32) -> Any:
+        missing = list(dict.fromkeys(t for t in texts if t not in _MEMO))
+        if missing:
+            _MEMO.update(zip(missing, embed(missing, batch_size), strict=True))
+        return np.array([_MEMO[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)
+
+    embedder.embed_documents = remembered
+    embedder._bench_memo = True
 
 
 def store_is_current(db: Path, count: int) -> bool:

@@ -1,4 +1,4 @@
-"""Offline tuning of the fusion formula on the development sets (LoCoMo, SciFact).
+"""Offline tuning of the fusion formula on the three development sets.
 
 Caches, once per store, what memcli's two channels know about every (query, memory) pair:
 the BM25 parts (each query term's weight, and the term frequency and length of every memory
@@ -82,7 +82,7 @@ def cache_scores(bench: Bench, corpus: data.Corpus) -> StoreScores:
     from memcli.search.tokenizer import TOKENIZER_VERSION
 
     db = data.store(bench.cache, corpus)
-    path = bench.cache / f"tune3-{corpus.name}-v{TOKENIZER_VERSION}.pkl"
+    path = db.with_name(f"tune3-{db.stem}-v{TOKENIZER_VERSION}.pkl")
     if path.exists() and path.stat().st_mtime >= db.stat().st_mtime:
         with path.open("rb") as handle:
             fields, queries = pickle.load(handle)  # plain data: this module may be __main__
@@ -162,12 +162,22 @@ def _compute(bench: Bench, db: Path, corpus: data.Corpus) -> StoreScores:
 Fusion = Callable[[StoreScores, QueryScores, int], list[int]]
 
 
-def memcli_default(
-    params: Any = None, k1: float | None = None, b: float | None = None, per_channel: int = 0
-) -> Fusion:
+def keyword_evidence(store: StoreScores, q: QueryScores) -> np.ndarray:
+    """k(d) before the cap, as memcli.search.recall.keyword_candidates computes it."""
+    from memcli.search import bm25
+
+    out = np.zeros(len(store.ids))
+    avgdl = store.doc_len.mean()
+    for _, idf, docs, tf in q.terms:
+        out[docs] += idf * bm25.term_scores(tf, store.doc_len[docs], avgdl)
+    return out / q.total_idf if q.total_idf else out
+
+
+def memcli_default(params: Any = None, per_channel: int = 0) -> Fusion:
     """memcli's own fuse() on the cached channel scores, with recall's candidate pools
-    (FusionParams, BM25's k1 and b, and the candidates per channel as memcli has them
-    unless given)."""
+    (FusionParams and the candidates per channel as memcli has them unless given). The
+    newer-first check of the top hits (memcli.search.conflicts) needs the texts and vectors
+    of the hits and is left out: it only reorders the first few."""
     from memcli.search.fusion import DEFAULT_PARAMS, Candidate, fuse
     from memcli.search.recall import CANDIDATES_PER_CHANNEL
     from memcli.search.tokenizer import tokenize
@@ -176,11 +186,12 @@ def memcli_default(
     per_channel = per_channel or CANDIDATES_PER_CHANNEL
 
     def run(store: StoreScores, q: QueryScores, k: int) -> list[int]:
-        keyword = store.bm25(q, k1, b)
-        coverage = store.coverage(q)
+        keyword, coverage, evidence = store.bm25(q), store.coverage(q), keyword_evidence(store, q)
         pool = max(per_channel, 2 * k)
-        # ties as recall's SQL breaks them: the higher seq first
-        kw = [i for i in np.lexsort((-store.seqs, -keyword))[:pool] if keyword[i] > 0]
+        # every memory holding a query term, as recall's index scan finds them (BM25 may be
+        # 0 for a term in half of them); ties as it breaks them: the higher seq first
+        holding = np.flatnonzero(coverage > 0)
+        kw = holding[np.lexsort((-store.seqs[holding], -keyword[holding]))][:pool].tolist()
         cos = np.nan_to_num(q.cosine, nan=-np.inf)
         sem = [i for i in np.argsort(-cos, kind="stable")[:pool] if np.isfinite(cos[i])]
         in_kw = set(kw)
@@ -189,6 +200,7 @@ def memcli_default(
                 seq=int(store.seqs[i]),
                 bm25=float(keyword[i]) if i in in_kw else None,
                 coverage=float(coverage[i]) if i in in_kw else 0.0,
+                keyword=float(evidence[i]) if i in in_kw else 0.0,
                 cosine=None if np.isnan(q.cosine[i]) else float(q.cosine[i]),
                 created=float(store.session[i]),
             )
@@ -201,13 +213,14 @@ def memcli_default(
     return run
 
 
-def reciprocal_rank(k_rrf: int = 60) -> Fusion:
-    """Reciprocal-rank fusion (Cormack et al. 2009) of the same candidates, behind memcli's
-    query gate and hit floor, without context: 1/(k + keyword rank) + 1/(k + cosine rank)."""
-    from memcli.search.fusion import DEFAULT_PARAMS, Candidate, has_evidence, passes_gate
+def hybrid_v3() -> Fusion:
+    """The formula before hybrid-v4, for comparison: over the same pools, BM25 divided by
+    the best candidate's and the min-max normalised cosine, alpha 0.3 + 0.02 per term
+    within 0.35..0.55, half the best neighbour's fused score as context, a gate (some
+    candidate with cosine >= 0.30 or half the query's idf mass), a hit floor (cosine >=
+    0.10 or a fifth of the idf mass) and a fifth of the best as the tail's floor."""
     from memcli.search.recall import CANDIDATES_PER_CHANNEL
-
-    p = DEFAULT_PARAMS
+    from memcli.search.tokenizer import tokenize
 
     def run(store: StoreScores, q: QueryScores, k: int) -> list[int]:
         keyword, coverage = store.bm25(q), store.coverage(q)
@@ -215,42 +228,93 @@ def reciprocal_rank(k_rrf: int = 60) -> Fusion:
         kw = [i for i in np.lexsort((-store.seqs, -keyword))[:pool] if keyword[i] > 0]
         cos = np.nan_to_num(q.cosine, nan=-np.inf)
         sem = [i for i in np.argsort(-cos, kind="stable")[:pool] if np.isfinite(cos[i])]
-        found = {i: Candidate(seq=int(store.seqs[i]), cosine=float(cos[i])) for i in sem}
-        for i in kw:
-            found.setdefault(i, Candidate(seq=int(store.seqs[i])))
-            found[i].bm25, found[i].coverage = float(keyword[i]), float(coverage[i])
-            found[i].cosine = None if np.isnan(q.cosine[i]) else float(q.cosine[i])
-        if not passes_gate(list(found.values()), "hybrid", p):
+        found = np.array(sorted(set(kw) | set(sem)), dtype=np.int64)
+        if not len(found):
             return []
-        score = dict.fromkeys(found, 0.0)
-        for ranked in (kw, sorted(found, key=lambda i: -(found[i].cosine or -2.0))):
-            for rank, i in enumerate(ranked):
-                score[i] += 1 / (k_rrf + rank + 1)
-        kept = [i for i in found if has_evidence(found[i], "hybrid", p.hit_cosine, p.hit_coverage)]
-        return sorted(kept, key=lambda i: (-score[i], -store.seqs[i]))[:k]
+        c = np.where(np.isfinite(cos[found]), cos[found], np.nan)
+        cover = np.where(np.isin(found, kw), coverage[found], 0.0)
+        if not ((np.nan_to_num(c, nan=-1) >= 0.30) | (cover >= 0.5)).any():
+            return []
+        evidence = (np.nan_to_num(c, nan=-1) >= 0.10) | (cover >= 0.2)
+        best_kw = max(float(keyword[kw].max()) if kw else 0.0, 0.0)
+        norm_kw = np.where(np.isin(found, kw), keyword[found], 0.0)
+        norm_kw = norm_kw / best_kw if best_kw > 0 else cover
+        lo, hi = np.nanmin(c), np.nanmax(c)
+        norm_cos = np.nan_to_num((c - lo) / (hi - lo) if hi > lo else np.ones_like(c), nan=0.0)
+        alpha = min(0.55, max(0.35, 0.3 + 0.02 * len(set(tokenize(q.text)))))
+        fused = np.where(evidence, alpha * norm_cos + (1 - alpha) * norm_kw, 0.0)
+        position = {int(store.seqs[i]): j for j, i in enumerate(found)}
+        created = store.session[found]
+        context = np.zeros(len(found))
+        for j, i in enumerate(found):
+            for d in (-2, -1, 1, 2):
+                n = position.get(int(store.seqs[i]) + d)
+                if n is not None and evidence[n] and abs(created[n] - created[j]) <= 1800:
+                    context[j] = max(context[j], 0.5 * fused[n])
+        total = np.where(evidence, fused + context, -np.inf)
+        keep = total >= 0.2 * total.max()
+        order = np.lexsort((-store.seqs[found], -total))
+        return [int(found[j]) for j in order if keep[j]][:k]
 
     return run
 
 
-def evaluate(stores: Sequence[StoreScores], fusion: Fusion, metric: str) -> dict[str, float]:
-    """Mean LoCoMo recall per k (metric 'recall') or SciFact nDCG@10 (metric 'ndcg')."""
+def reciprocal_rank(k_rrf: int = 60) -> Fusion:
+    """Reciprocal-rank fusion (Cormack et al. 2009) of the same candidate pools, without
+    context or floor: 1/(k + keyword rank) + 1/(k + cosine rank)."""
+    from memcli.search.recall import CANDIDATES_PER_CHANNEL
+
+    def run(store: StoreScores, q: QueryScores, k: int) -> list[int]:
+        keyword = store.bm25(q)
+        pool = max(CANDIDATES_PER_CHANNEL, 2 * k)
+        kw = [i for i in np.lexsort((-store.seqs, -keyword))[:pool] if keyword[i] > 0]
+        cos = np.nan_to_num(q.cosine, nan=-np.inf)
+        sem = [i for i in np.argsort(-cos, kind="stable")[:pool] if np.isfinite(cos[i])]
+        score: dict[int, float] = {}
+        for ranked in (kw, sem):
+            for rank, i in enumerate(ranked):
+                score[int(i)] = score.get(int(i), 0.0) + 1 / (k_rrf + rank + 1)
+        return sorted(score, key=lambda i: (-score[i], -store.seqs[i]))[:k]
+
+    return run
+
+
+METRICS = {"LoCoMo": "recall", "SciFact": "ndcg", "LongMemEval": "session"}
+
+
+def evaluate(
+    stores: Sequence[StoreScores], fusion: Fusion, metric: str, corpora: Sequence[data.Corpus]
+) -> dict[str, float]:
+    """Mean LoCoMo recall per k (metric 'recall'), SciFact nDCG@10 ('ndcg'), or
+    LongMemEval's recall_all@5 and ndcg_any@10 over sessions ('session')."""
     totals: dict[str, list[float]] = {}
-    for store in stores:
-        for q in store.queries:
-            k = 50 if metric == "recall" else 10
+    for store, corpus in zip(stores, corpora, strict=True):
+        for q, query in zip(store.queries, corpus.queries, strict=True):
+            k = {"recall": 50, "ndcg": 10, "session": 50}[metric]
             got = [store.ids[i] for i in fusion(store, q, k)]
             if metric == "recall":
                 for kk in data.LOCOMO_KS:
                     totals.setdefault(f"R@{kk}", []).append(data.recall_at(got, q.relevant, kk))
-            else:
+            elif metric == "ndcg":
                 totals.setdefault("nDCG@10", []).append(data.ndcg_at(got, q.relevant))
+            elif query.answerable and query.relevant:
+                sessions = data.sessions_ranked(got, corpus.groups)
+                totals.setdefault("recall_all@5", []).append(
+                    data.recall_all_at(sessions, query.relevant, 5)
+                )
+                totals.setdefault("ndcg_any@10", []).append(
+                    data.ndcg_at(sessions, query.relevant, 10)
+                )
     return {key: sum(v) / len(v) for key, v in totals.items()}
 
 
 def check(bench: Bench, corpora: list[data.Corpus], stores: list[StoreScores], count: int) -> int:
-    """How many of `count` sampled queries rank differently offline than in memcli recall."""
+    """How many of `count` sampled queries rank differently offline than in memcli recall
+    (memcli's order before its newer-first check, which the offline formula leaves out)."""
+    from memcli.search.fusion import DEFAULT_PARAMS, calibrated
     from memcli.search.recall import RecallRequest
     from memcli.service.reading import recall_memories
+    from memcli.timeparse import parse_iso_utc
 
     fusion = memcli_default()
     differ = 0
@@ -258,9 +322,20 @@ def check(bench: Bench, corpora: list[data.Corpus], stores: list[StoreScores], c
     for _ in range(count):
         c = int(rng.integers(len(corpora)))
         qi = int(rng.integers(len(corpora[c].queries)))
+        query = corpora[c].queries[qi]
         ctx = memcli_context(data.store(bench.cache, corpora[c]))
-        request = RecallRequest(corpora[c].queries[qi].text, limit=10)
-        real = [h.memory.id for h in recall_memories(ctx, request, reinforce=False)]
+        if query.asked_at is not None:
+            asked = parse_iso_utc(query.asked_at)
+            ctx.clock = lambda asked=asked: asked
+        hits = recall_memories(ctx, RecallRequest(query.text, limit=10), reinforce=False)
+        before = sorted(
+            hits,
+            key=lambda h: (
+                -calibrated((h.parts.fused + h.parts.context) * h.parts.prior, DEFAULT_PARAMS),
+                -h.memory.seq,
+            ),
+        )
+        real = [h.memory.id for h in before]
         offline = [stores[c].ids[i] for i in fusion(stores[c], stores[c].queries[qi], 10)]
         differ += real != offline
     return differ
@@ -270,7 +345,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--locomo-file", type=Path, default=data.LOCOMO_FILE)
     parser.add_argument("--scifact-dir", type=Path, default=data.SCIFACT_DIR)
+    parser.add_argument("--longmemeval-file", type=Path, default=data.LONGMEMEVAL_FILE)
     parser.add_argument("--conversations", type=int)
+    parser.add_argument("--questions", type=int, help="only the first N LongMemEval questions")
     parser.add_argument("--check", type=int, default=0, metavar="N")
     add_common_args(parser)
     args = parser.parse_args(argv)
@@ -278,22 +355,32 @@ def main(argv: list[str] | None = None) -> None:
 
     bench = setup(args, __file__, argv)
     started = time.time()
-    locomo = data.locomo(args.locomo_file, args.conversations)
-    scifact = [data.scifact(args.scifact_dir)]
-    sets = {
-        "LoCoMo": ([cache_scores(bench, c) for c in locomo], "recall", locomo),
-        "SciFact": ([cache_scores(bench, c) for c in scifact], "ndcg", scifact),
+    corpora = {
+        "LoCoMo": data.locomo(args.locomo_file, args.conversations),
+        "SciFact": [data.scifact(args.scifact_dir)],
+        "LongMemEval": data.longmemeval(args.longmemeval_file, args.questions),
     }
-    head = ["formula", *(f"LoCoMo R@{k}" for k in data.LOCOMO_KS), "SciFact nDCG@10"]
+    stores = {name: [cache_scores(bench, c) for c in found] for name, found in corpora.items()}
+    head = [
+        "formula",
+        *(f"LoCoMo R@{k}" for k in data.LOCOMO_KS[:2]),
+        "SciFact nDCG@10",
+        "LongMemEval recall_all@5",
+        "LongMemEval ndcg_any@10",
+    ]
     rows = []
     for name, fusion in variants().items():
-        locomo_result = evaluate(sets["LoCoMo"][0], fusion, "recall")
-        scifact_result = evaluate(sets["SciFact"][0], fusion, "ndcg")
+        found = {
+            set_name: evaluate(stores[set_name], fusion, metric, corpora[set_name])
+            for set_name, metric in METRICS.items()
+        }
         rows.append(
             [
                 name,
-                *(f"{100 * locomo_result[f'R@{k}']:.1f}" for k in data.LOCOMO_KS),
-                f"{scifact_result['nDCG@10']:.4f}",
+                *(f"{100 * found['LoCoMo'][f'R@{k}']:.1f}" for k in data.LOCOMO_KS[:2]),
+                f"{found['SciFact']['nDCG@10']:.4f}",
+                f"{found['LongMemEval'].get('recall_all@5', float('nan')):.3f}",
+                f"{found['LongMemEval'].get('ndcg_any@10', float('nan')):.3f}",
             ]
         )
         print(" | ".join(rows[-1]), file=sys.stderr)
@@ -302,8 +389,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.check:
         differ = [
-            f"{name} {check(bench, corpora, stores, args.check)}/{args.check}"
-            for name, (stores, _, corpora) in sets.items()
+            f"{name} {check(bench, corpora[name], stores[name], args.check)}/{args.check}"
+            for name in METRICS
         ]
         body += (
             "\n\nQueries (sampled) whose top 10 offline differs from memcli recall's: "
@@ -314,31 +401,22 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def variants() -> dict[str, Fusion]:
-    """memcli's formula, each of its changes since hybrid-v1 taken out, the sitting term
-    (off in memcli), hybrid-v2, hybrid-v1, and RRF."""
+    """memcli's formula, each of its parts taken out or changed, hybrid-v3 and RRF."""
     from dataclasses import replace
 
     from memcli.search.fusion import DEFAULT_PARAMS, FUSION_VERSION
 
-    v1 = replace(DEFAULT_PARAMS, alpha_min=0.3, alpha_max=0.3, context_weight=0.0)
+    p = DEFAULT_PARAMS
     return {
         f"{FUSION_VERSION} (memcli's)": memcli_default(),
-        "without context": memcli_default(replace(DEFAULT_PARAMS, context_weight=0.0)),
-        "context from adjacent memories only": memcli_default(
-            replace(DEFAULT_PARAMS, context_window=1)
-        ),
-        "alpha 0.4 for every query": memcli_default(
-            replace(DEFAULT_PARAMS, alpha_min=0.4, alpha_max=0.4)
-        ),
-        "BM25 k1 1.5, b 0.75": memcli_default(k1=1.5, b=0.75),
-        "with a sitting term of 0.25 (off in memcli)": memcli_default(
-            replace(DEFAULT_PARAMS, sitting_weight=0.25)
-        ),
-        "hybrid-v2: 200 candidates per channel": memcli_default(per_channel=200),
-        "hybrid-v1: alpha 0.3, no context, k1 1.5, b 0.75, 200 candidates": memcli_default(
-            v1, 1.5, 0.75, 200
-        ),
-        "reciprocal-rank fusion, k 60, no context": reciprocal_rank(60),
+        "without the agreement term": memcli_default(replace(p, agreement=0.0)),
+        "without context": memcli_default(replace(p, context_weight=0.0)),
+        "alpha 0.5 for every query": memcli_default(replace(p, alpha_min=0.5, alpha_max=0.5)),
+        "keyword evidence capped at 1": memcli_default(replace(p, keyword_cap=1.0)),
+        "no relative floor": memcli_default(replace(p, relative_floor=0.0)),
+        "200 candidates per channel": memcli_default(per_channel=200),
+        "hybrid-v3 (min-max, relative BM25)": hybrid_v3(),
+        "reciprocal-rank fusion, k 60": reciprocal_rank(60),
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import lzma
 import re
 import sys
 from pathlib import Path
@@ -83,6 +84,51 @@ def _scifact(folder: Path) -> Path:
     return root
 
 
+def _longmemeval(folder: Path) -> Path:
+    """Three questions over two-session haystacks: one answerable in each way the protocol
+    scores (a single gold session, and an update across two sessions), and one abstention."""
+
+    def question(qid: str, qtype: str, text: str, sessions: list[list[tuple[str, bool]]]) -> Any:
+        return {
+            "question_id": qid,
+            "question_type": qtype,
+            "question": text,
+            "answer": "x",
+            "question_date": "2023/06/30 (Fri) 10:00",
+            "haystack_session_ids": [f"{qid}_s{i}" for i in range(len(sessions))],
+            "haystack_dates": [f"2023/0{i + 1}/15 (Mon) 09:30" for i in range(len(sessions))],
+            "answer_session_ids": [f"{qid}_s{i}" for i in range(len(sessions))],
+            "haystack_sessions": [
+                [
+                    {"role": "user", "content": text, **({"has_answer": True} if gold else {})}
+                    for text, gold in session
+                ]
+                for session in sessions
+            ],
+        }
+
+    questions = [
+        question(
+            "q1", "single-session-user", "What breed is my puppy Biscuit?",
+            [[("I adopted a beagle puppy named Biscuit", True), ("the park is by a river", False)],
+             [("pottery classes start on Tuesdays", False), ("  ", False)]],
+        ),
+        question(
+            "q2", "knowledge-update", "How many engineers do I lead now?",
+            [[("I lead a team of 4 engineers at work", True), ("my sister loved the bowl", False)],
+             [("I now lead a team of 5 engineers", True), ("we moved near the station", False)]],
+        ),
+        question(
+            "q3_abs", "single-session-user", "What is the name of my hamster?",
+            [[("my cat Luna sleeps all day", False)], [("the train was late again", False)]],
+        ),
+    ]  # fmt: skip
+    path = folder / "longmemeval.json.xz"
+    with lzma.open(path, "wt", encoding="utf-8") as handle:
+        json.dump(questions, handle)
+    return path
+
+
 CASES = [
     {
         "id": "adv_prefix_collision_01",
@@ -154,10 +200,11 @@ def _recorded_newest_first(results: str, title: str) -> None:
     assert "cores" in results and "RAM" in results and "python bench/" in results
 
 
-def test_dev_eval_ranks_every_system_on_both_sets(bench: Any, tmp_path: Path, capsys: Any) -> None:
+def test_dev_eval_ranks_every_system_on_every_set(bench: Any, tmp_path: Path, capsys: Any) -> None:
     out, results = bench(
         "dev_eval",
         "--locomo-file", str(_locomo(tmp_path)), "--scifact-dir", str(_scifact(tmp_path)),
+        "--longmemeval-file", str(_longmemeval(tmp_path)),
         capsys=capsys,
     )  # fmt: skip
     _recorded_newest_first(results, "recall quality")
@@ -170,9 +217,19 @@ def test_dev_eval_ranks_every_system_on_both_sets(bench: Any, tmp_path: Path, ca
     # system reaches 100 at any k; the other two questions are found by keyword search.
     assert max(float(v) for v in _row(out, "memcli keyword")[:4]) == pytest.approx(83.3, abs=0.1)
     assert "R@5 per category" in out and "1 multi-hop (1)" in out
+    assert len(_row(out, "hybrid - better channel")) == 5
     scifact = out[out.index("SciFact nDCG@10") :]
     assert float(_row(scifact, "memcli keyword")[0]) == pytest.approx(1.0)
     assert float(_row(scifact, "rank-bm25, memcli tokenizer")[0]) == pytest.approx(1.0)
+    lme = out[out.index("LongMemEval_S dev") :]
+    assert "3 questions, 2 answerable with gold sessions, 1 abstention" in lme
+    # two answerable questions of two sessions each: every session is in the top 5
+    assert [float(v) for v in _row(lme, "memcli keyword")[:4]] == [1.0, 1.0, 1.0, 1.0]
+    assert "knowledge-update (1)" in lme and "single-session-user (1)" in lme
+    abstention = lme[lme.index("Abstention and updates") :]
+    auroc, empty_abs, empty_answerable, newest = _row(abstention, "memcli hybrid")
+    assert 0.0 <= float(auroc) <= 1.0 and float(empty_answerable) == 0.0
+    assert float(empty_abs) in (0.0, 1.0) and float(newest) in (0.0, 1.0)
 
 
 def test_forgeteval_scores_every_system(bench: Any, tmp_path: Path, capsys: Any) -> None:
@@ -267,14 +324,15 @@ def test_tune_reproduces_memcli_recall(bench: Any, tmp_path: Path, capsys: Any) 
     out, results = bench(
         "tune",
         "--locomo-file", str(_locomo(tmp_path)), "--scifact-dir", str(_scifact(tmp_path)),
-        "--check", "6",
+        "--longmemeval-file", str(_longmemeval(tmp_path)), "--check", "6",
         capsys=capsys,
     )  # fmt: skip
     _recorded_newest_first(results, "fusion ablations")
-    assert "LoCoMo 0/6, SciFact 0/6." in out
-    row = _row(out, "hybrid-v3 (memcli's)")
-    assert len(row) == 5 and float(row[1]) == pytest.approx(83.3, abs=0.1)
-    assert float(row[4]) == pytest.approx(1.0)
+    assert "LoCoMo 0/6, SciFact 0/6, LongMemEval 0/6." in out
+    row = _row(out, "hybrid-v4 (memcli's)")
+    assert len(row) == 5 and float(row[0]) == pytest.approx(83.3, abs=0.1)
+    assert float(row[2]) == pytest.approx(1.0) and float(row[3]) == pytest.approx(1.0)
+    assert len(_row(out, "hybrid-v3 (min-max, relative BM25)")) == 5
 
 
 def test_warm_times_recalls(bench: Any, capsys: Any) -> None:
