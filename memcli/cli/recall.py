@@ -13,8 +13,11 @@ from memcli.cli.options import JsonOpt, LimitOpt, QuietOpt, SinceOpt, TagOpt, Un
 from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.errors import UsageError
+from memcli.search.fusion import DEFAULT_PARAMS
 from memcli.search.recall import MODES, RecallRequest
 from memcli.service.reading import recall_memories
+
+FLOOR = DEFAULT_PARAMS.floor
 
 
 @app.command()
@@ -37,13 +40,15 @@ def recall(
         float | None,
         typer.Option(
             "--min-score",
-            help="Keep hits scoring at least this (0..1; default: the relevance floor, 0.25).",
+            help=f"Keep hits scoring at least this (0..1; default: the floor, {FLOOR:g}).",
         ),
     ] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Find memories by meaning and by exact words. Prints nothing when nothing is relevant."""
+    """Find memories by meaning and by exact words, best first. Prints nothing when nothing
+    is relevant. An older hit that a newer one seems to update comes after it, dimmed
+    (stale_candidate in --json)."""
     context, out = start(ctx, json_out, quiet)
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}", "use hybrid, keyword or semantic")

@@ -13,10 +13,11 @@ about them. When two of the first TOP hits of an answer
 - and match the query about as well (the weaker scores at least CLOSE_RATIO of the other),
 
 the older is a *stale candidate*: it moves just below the newer one (its score becomes a
-hair under the newer's) and the answer marks it. Only the first TOP hits are compared, so
-the change is a reordering of the top of the answer: a memory of a past event that a later
-one merely resembles stays in the answer. Nothing is archived here; that is the nightly
-job's decision, under stricter rules (memcli.lifecycle.similarity).
+hair under the newer's, so that it moves past no other hit) and the answer marks it. Only
+the first TOP hits are compared, so the change is a reordering of the top of the answer: a
+memory of a past event that a later one merely resembles stays in the answer. Nothing is
+archived here; that is the nightly job's decision, under stricter rules
+(memcli.lifecycle.similarity).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from memcli.lifecycle.similarity import read
 TOP = 5
 SAME_COSINE = 0.4
 CLOSE_RATIO = 0.75
-BELOW = 0.999  # a stale candidate scores this share of the newer hit's score
+BELOW = 1e-9  # a stale candidate scores this much less than the newer hit
 
 
 @dataclass(frozen=True)
@@ -95,5 +96,5 @@ def newer_first(claims: Sequence[Claim]) -> tuple[dict[int, float], dict[int, in
     # Newest stale candidate first: in a chain old -> newer -> newest, newer moves below
     # newest before old moves below newer.
     for seq in sorted(stale, key=lambda s: created[s], reverse=True):
-        scores[seq] = min(scores[seq], scores[stale[seq]] * BELOW)
+        scores[seq] = min(scores[seq], scores[stale[seq]] - BELOW)
     return scores, stale

@@ -38,10 +38,11 @@ next to a hit never becomes one.
 The lifecycle prior moves the evidence by at most about 16%, to order near-ties without
 hiding a strong match, and the score maps it onto 0..1 (SCALE sets where it bends). The
 prior applies to the evidence, not to the score: strong matches all score near 1, where a
-prior on the score would decide between them alone. In keyword
-mode own(d) is (1 - alpha(q)) * k(d), in semantic mode alpha(q) * s(d): what the memory
-would have in hybrid mode without the other channel, so that a score and the floor mean the
-same in every mode.
+prior on the score would decide between them alone.
+
+In keyword mode own(d) is (1 - ALPHA_MIN) * k(d), in semantic mode ALPHA_MAX * s(d): each
+channel alone counts as much as it ever does in hybrid mode, so that a score and the floor
+mean about the same in every mode and for every query.
 
 Relevance floor: a hit needs a score of at least FLOOR (or the caller's min_score), and at
 least RELATIVE_FLOOR times the best hit's score, so that an answer does not trail a long
@@ -135,9 +136,9 @@ def own_evidence(
     s = max(candidate.cosine, 0.0) if candidate.cosine is not None else 0.0
     k = min(max(candidate.keyword, 0.0), params.keyword_cap)
     if mode == "keyword":
-        return k, s, (1 - alpha) * k
+        return k, s, (1 - params.alpha_min) * k
     if mode == "semantic":
-        return k, s, alpha * s
+        return k, s, params.alpha_max * s
     return k, s, alpha * s + (1 - alpha) * k + params.agreement * s * k
 
 

@@ -163,8 +163,11 @@ def recall(
             context=scored.context,
         )
         newer = found[stale[scored.seq]].id if scored.seq in stale else None
-        hits.append(Hit(found[scored.seq], _round(scores[scored.seq]), parts, newer))
+        hits.append(Hit(found[scored.seq], scores[scored.seq], parts, newer))
+    # Sorted on the exact scores (strong matches all score close to 1), rounded for display.
     hits.sort(key=lambda hit: (-hit.score, -hit.memory.seq))
+    for hit in hits:
+        hit.score = _round(hit.score)
     return hits
 
 

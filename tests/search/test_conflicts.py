@@ -36,7 +36,7 @@ def test_a_new_number_updates_the_old_one() -> None:
     assert updates(old, new)
     scores, stale = newer_first([old, new])
     assert stale == {1: 2}
-    assert scores[1] == 0.93 * BELOW < scores[2] == 0.93
+    assert scores[1] == 0.93 - BELOW < scores[2] == 0.93
 
 
 def test_names_as_values_in_short_statements() -> None:

@@ -53,7 +53,7 @@ def test_a_weak_best_keyword_match_stays_weak() -> None:
     """hybrid-v3 divided BM25 by the best candidate's: a 20% match became 1.0."""
     alone = fuse([Candidate(seq=1, bm25=0.8, coverage=0.2, keyword=0.2)], "keyword", OPEN)
     assert alone[0].keyword == pytest.approx(0.2)
-    assert alone[0].score == pytest.approx(calibrated(_own(0.0, 0.2), P))
+    assert alone[0].score == pytest.approx(calibrated((1 - P.alpha_min) * 0.2, P))
 
 
 def test_exact_words_beat_a_loose_paraphrase() -> None:
@@ -90,9 +90,12 @@ def test_keyword_and_semantic_modes_use_their_own_channel_only() -> None:
     keyword = fuse([a, b], "keyword", OPEN)
     semantic = fuse([a, b], "semantic", OPEN)
     assert _seqs(keyword) == [1, 2] and _seqs(semantic) == [2, 1]
-    # what the memory would score in hybrid mode without the other channel
-    assert keyword[0].score == pytest.approx(calibrated(_own(0.0, 1.0), P))
-    assert semantic[0].score == pytest.approx(calibrated(_own(0.70, 0.0), P))
+    # each channel weighs as much as it ever does in hybrid mode, whatever the query
+    assert keyword[0].score == pytest.approx(calibrated((1 - P.alpha_min) * 1.0, P))
+    assert semantic[0].score == pytest.approx(calibrated(P.alpha_max * 0.70, P))
+    for terms in (1, 30):
+        again = fuse([a, b], "semantic", OPEN, query_terms=terms)
+        assert again[0].score == semantic[0].score
 
 
 def test_a_long_query_trusts_meaning_more_than_a_short_one() -> None:
@@ -280,7 +283,7 @@ def test_prior_orders_near_ties() -> None:
     scored = fuse([fresh, faded], "keyword")
     assert _seqs(scored) == [1, 2]
     assert scored[0].prior == pytest.approx(1.03) and scored[1].prior == pytest.approx(0.93)
-    assert scored[0].score == pytest.approx(calibrated(_own(0.0, 1.0) * 1.03, P))
+    assert scored[0].score == pytest.approx(calibrated((1 - P.alpha_min) * 1.03, P))
 
 
 # --- ordering --------------------------------------------------------------------------
