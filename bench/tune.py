@@ -216,7 +216,8 @@ def memcli_default(params: Any = None, per_channel: int = 0) -> Fusion:
 def hybrid_v3() -> Fusion:
     """The formula before hybrid-v4, for comparison: over the same pools, BM25 divided by
     the best candidate's and the min-max normalised cosine, alpha 0.3 + 0.02 per term
-    within 0.35..0.55, half the best neighbour's fused score as context, a gate (some
+    within 0.35..0.55, half the best neighbour's fused score as context (neighbours: two
+    seqs apart at most, within 30 minutes, in a sitting of at most 100), a gate (some
     candidate with cosine >= 0.30 or half the query's idf mass), a hit floor (cosine >=
     0.10 or a fifth of the idf mass) and a fifth of the best as the tail's floor."""
     from memcli.search.recall import CANDIDATES_PER_CHANNEL
@@ -245,11 +246,24 @@ def hybrid_v3() -> Fusion:
         fused = np.where(evidence, alpha * norm_cos + (1 - alpha) * norm_kw, 0.0)
         position = {int(store.seqs[i]): j for j, i in enumerate(found)}
         created = store.session[found]
+        # sittings: candidates chained within 1800 s; one of more than 100 gives no context
+        order = np.argsort(created, kind="stable")
+        sitting = np.cumsum(np.r_[0, np.diff(created[order]) > 1800])
+        size = np.bincount(sitting)[sitting]
+        small = np.zeros(len(found), dtype=bool)
+        small[order] = size <= 100
         context = np.zeros(len(found))
         for j, i in enumerate(found):
             for d in (-2, -1, 1, 2):
                 n = position.get(int(store.seqs[i]) + d)
-                if n is not None and evidence[n] and abs(created[n] - created[j]) <= 1800:
+                if (
+                    n is not None
+                    and small[j]
+                    and small[n]
+                    and evidence[j]
+                    and evidence[n]
+                    and abs(created[n] - created[j]) <= 1800
+                ):
                     context[j] = max(context[j], 0.5 * fused[n])
         total = np.where(evidence, fused + context, -np.inf)
         keep = total >= 0.2 * total.max()
