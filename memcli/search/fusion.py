@@ -181,10 +181,12 @@ def fuse(
     params: FusionParams = DEFAULT_PARAMS,
     query_terms: int = 0,
     floor: float | None = None,
+    meaning: bool = True,
 ) -> list[Scored]:
     """Score, floor and sort candidates (best first; ties broken by newer seq). `floor` is
-    the lowest score kept (params.floor unless given)."""
-    alpha = query_alpha(query_terms, params)
+    the lowest score kept (params.floor unless given). `meaning` is false when the semantic
+    channel could not run (no model): the words then count as in keyword mode."""
+    alpha = query_alpha(query_terms, params) if meaning else params.alpha_min
     parts = {c.seq: own_evidence(c, mode, alpha, params) for c in candidates}
     context_of: dict[int, float] = {}
     if mode == "hybrid" and params.context_weight:

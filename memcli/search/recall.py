@@ -140,7 +140,14 @@ def recall(
             importance=importance,
             created=created.timestamp(),
         )
-    ranked = fuse(list(candidates.values()), request.mode, params, query_terms, request.min_score)
+    ranked = fuse(
+        list(candidates.values()),
+        request.mode,
+        params,
+        query_terms,
+        request.min_score,
+        meaning=query_vector is not None,
+    )
     chosen = ranked[:wanted]
     found = rows.get_by_seqs(con, [scored.seq for scored in chosen])  # only the hits' rows
     claims = [

@@ -34,6 +34,7 @@ class Row:
     memory: Memory
     strength: float
     score: float | None  # None for the recent list (no query)
+    stale: bool = False  # a newer hit seems to update it (memcli.search.conflicts)
 
 
 @dataclass(frozen=True)
@@ -115,10 +116,11 @@ class Browser:
                 found = reading.list_memories(self.ctx, request.filters, "created", self.limit)
                 return SearchResult(query, mode, [self._row(m, None) for m in found])
             hits = reading.recall_memories(self.ctx, request, reinforce=False)
-            return SearchResult(query, ran, [self._row(h.memory, h.score) for h in hits])
+            rows = [self._row(h.memory, h.score, h.newer is not None) for h in hits]
+            return SearchResult(query, ran, rows)
 
-    def _row(self, memory: Memory, score: float | None) -> Row:
-        return Row(memory, reading.strength(self.ctx, memory), score)
+    def _row(self, memory: Memory, score: float | None, stale: bool = False) -> Row:
+        return Row(memory, reading.strength(self.ctx, memory), score, stale)
 
     def peek(self, memory_id: str) -> Shown:
         """A memory's detail for the preview pane (read-only, not a reinforcement)."""

@@ -226,3 +226,84 @@ def test_recall_returns_every_memory_with_common_query_words(cli, model_or_not, 
     old = add(cli, "old phone number is 555-1234")
     new = add(cli, "new phone number is 555-9999")
     assert set(recall_ids(cli, "phone number", "--mode", mode)) == {old, new}
+
+
+def test_the_newer_of_two_conflicting_notes_comes_first_and_the_older_is_marked(cli) -> None:
+    add_fillers(cli)
+    old = add(cli, "Bob's phone 555-1234", "--at", "2025-01-10")
+    new = add(cli, "Bob's phone is now 555-9876", "--at", "2025-06-01")
+    hits = cli("--json", "recall", "Bob's phone").json()
+    assert [h["id"] for h in hits[:2]] == [new, old]
+    assert hits[0]["stale_candidate"] is False and "newer" not in hits[0]
+    assert hits[1]["stale_candidate"] is True and hits[1]["newer"] == new
+    assert hits[1]["score"] <= hits[0]["score"]
+    text = cli("recall", "Bob's phone")
+    assert f"(older than {new})" in text.stdout.splitlines()[1]
+    # Two people's numbers are two facts: nothing is marked.
+    alice = add(cli, "Alice's phone is 555-4444", "--at", "2025-07-01")
+    marked = {
+        h["id"] for h in cli("--json", "recall", "phone", "-k", "5").json() if h["stale_candidate"]
+    }
+    assert alice not in marked and new not in marked
+
+
+def test_min_score_replaces_the_floor(cli) -> None:
+    from memcli.search.fusion import DEFAULT_PARAMS
+
+    add_fillers(cli)
+    add(cli, "the dentist said to floss more")
+    default = cli("--json", "recall", "dentist appointment tomorrow").json()
+    every = cli("--json", "recall", "dentist appointment tomorrow", "--min-score", "0").json()
+    assert all(h["score"] >= DEFAULT_PARAMS.floor for h in default)
+    assert len(every) >= len(default)
+    assert {h["id"] for h in default} <= {h["id"] for h in every}
+
+
+def test_an_empty_answer_says_so_on_a_terminal_only(store_path) -> None:
+    """stdout stays empty (a script sees no hit); a person at a terminal reads why."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    def recall(stderr_tty: bool) -> tuple[str, str]:
+        if not stderr_tty:
+            done = subprocess.run(
+                [sys.executable, "-m", "memcli", "recall", UNRELATED_QUERY],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            return done.stdout, done.stderr
+        main, side = pty.openpty()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "memcli", "recall", UNRELATED_QUERY],
+            stdout=subprocess.PIPE,
+            stderr=side,
+            text=True,
+        )
+        os.close(side)
+        stdout, _ = process.communicate(timeout=120)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(main)
+        assert process.returncode == 0
+        return stdout, b"".join(chunks).decode()
+
+    subprocess.run(
+        [sys.executable, "-m", "memcli", "add", "the dentist said to floss more"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    stdout, stderr = recall(stderr_tty=True)
+    assert stdout == "" and "nothing relevant found" in stderr
+    stdout, stderr = recall(stderr_tty=False)
+    assert stdout == "" and "nothing relevant" not in stderr

@@ -98,6 +98,17 @@ def test_keyword_and_semantic_modes_use_their_own_channel_only() -> None:
         assert again[0].score == semantic[0].score
 
 
+def test_without_a_model_hybrid_scores_the_words_as_keyword_mode_does() -> None:
+    candidates = [
+        Candidate(seq=i, bm25=b, coverage=k, keyword=k, retention=r, importance=imp)
+        for i, (b, k, r, imp) in enumerate([(3.0, 0.5, 1.0, 3), (6.0, 1.0, 0.5, 4)], start=1)
+    ]
+    for terms in (1, 30):
+        hybrid = fuse(candidates, "hybrid", OPEN, query_terms=terms, meaning=False)
+        keyword = fuse(candidates, "keyword", OPEN, query_terms=terms)
+        assert [(s.seq, s.score) for s in hybrid] == [(s.seq, s.score) for s in keyword]
+
+
 def test_a_long_query_trusts_meaning_more_than_a_short_one() -> None:
     values = [query_alpha(n, P) for n in range(40)]
     assert values == sorted(values) and values[0] == P.alpha_min and values[-1] == P.alpha_max

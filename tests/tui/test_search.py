@@ -130,3 +130,23 @@ async def test_another_process_can_write_while_the_tui_is_open(
         assert added.code == 0, added
         await set_query(pilot, "kayak")
         assert shown_ids(app)[0] == added.stdout.strip()
+
+
+def test_an_older_value_of_a_newer_hit_is_dimmed(store: Path) -> None:
+    """The browser's search marks the stale candidates of memcli.search.conflicts, and the
+    list draws them dimmed."""
+    from datetime import timedelta
+
+    from memcli.service.writing import add
+    from memcli.tui.widgets.result_list import row_text
+    from tests.tui.fixed_store import NOW
+
+    ctx = frozen_context()
+    old = add(ctx, "Bob's phone 555-1234", tags=[], at=NOW - timedelta(days=90)).memory
+    new = add(ctx, "Bob's phone is now 555-9876", tags=[], at=NOW - timedelta(days=2)).memory
+    found = Browser(frozen_context()).search("Bob's phone", "hybrid", False)
+    assert found is not None
+    rows = {row.memory.id: row for row in found.rows}
+    assert rows[old.id].stale and not rows[new.id].stale
+    assert [str(span.style) for span in row_text(rows[old.id]).spans] == ["dim"]
+    assert row_text(rows[new.id]).spans == []

@@ -22,6 +22,18 @@ def first_line(text: str) -> str:
     return ""
 
 
+def row_text(row: Row) -> Text:
+    """The row's text: dimmed (and italic) when archived, dimmed when a newer row seems to
+    update it."""
+    memory = row.memory
+    text = Text(("* " if memory.pinned else "") + first_line(memory.text))
+    if memory.state != "active":
+        text.stylize("dim italic")
+    elif row.stale:
+        text.stylize("dim")
+    return text
+
+
 def row_prompt(row: Row, now: datetime) -> Table:
     """A one-line grid that fills the list's width: the text column takes what is left."""
     memory = row.memory
@@ -30,11 +42,8 @@ def row_prompt(row: Row, now: datetime) -> Table:
     grid.add_column(no_wrap=True, overflow="ellipsis", max_width=24, style="cyan")
     grid.add_column(no_wrap=True, justify="right", width=5)  # 'now', '18h', '11mo', 'in 5m'
     grid.add_column(no_wrap=True, justify="right", width=4)
-    text = Text(("* " if memory.pinned else "") + first_line(memory.text))
-    if memory.state != "active":
-        text.stylize("dim italic")
     grid.add_row(
-        text,
+        row_text(row),
         " ".join(f"#{t}" for t in memory.tags),
         humanize_age(memory.created_at, now).replace("just now", "now"),
         f"{row.strength:.2f}",
@@ -60,7 +69,7 @@ class ResultList(OptionList, can_focus=False):
         """Redraw the row of `memory` (e.g. stronger once opened), keeping its score."""
         for index, row in enumerate(self.rows):
             if row.memory.id == memory.id:
-                self.rows[index] = Row(memory, strength, row.score)
+                self.rows[index] = Row(memory, strength, row.score, row.stale)
                 self.replace_option_prompt_at_index(index, row_prompt(self.rows[index], now))
 
     @property
