@@ -24,6 +24,7 @@ from memcli.store import memories as rows
 from memcli.store import meta as store_meta
 from memcli.store.memories import Filters
 
+VECTOR_HITS = 20  # the closest memories whose vectors a search hands back (vectors=...)
 SMALL_ROWS = 4096  # up to this many vectors, one exact pass in float32 (no int8 pass)
 BATCH_ROWS = 4096  # int8 rows fetched per query: 1.5 MB, and about 4 MB of Python bytes objects
 CAP_ABOVE_BYTES = 32 * 2**20  # cap DuckDB's buffers over more float32 vectors than this
@@ -106,8 +107,8 @@ def semantic_candidates(
     passes them and has a vector. Exact in a store of up to SMALL_ROWS vectors; beyond,
     from the int8 copy (within quant.error_bounds of exact). `allowed` is the seqs passing
     the filters when the caller has them already. `vectors`, when given, receives the
-    vector of the best chunk of each of the `limit` closest memories (from the int8 copy in
-    a large store), for comparing hits with each other."""
+    vector of the best chunk of each of the VECTOR_HITS closest memories (from the int8 copy
+    in a large store), for comparing hits with each other."""
     x = np.asarray(query.vector, dtype=np.float32)
     if allowed is None:
         allowed = rows.matching_seqs(con, filters)
@@ -137,10 +138,11 @@ class Found:
     ) -> dict[int, float]:
         """From per-row cosines (rows by seq): the best memories, their vectors read with
         `rows(row numbers)`, and the cosines of `also`."""
-        chosen = quant.best_rows_per_seq(seqs, cosines, self.limit)
+        chosen = quant.best_rows_per_seq(seqs, cosines, self.limit)  # best first
         best = dict(zip(seqs[chosen].tolist(), cosines[chosen].tolist(), strict=True))
         if self.vectors is not None and len(chosen):
-            for seq, vector in zip(seqs[chosen].tolist(), rows(chosen), strict=True):
+            closest = chosen[:VECTOR_HITS]
+            for seq, vector in zip(seqs[closest].tolist(), rows(closest), strict=True):
                 if vector is not None:
                     self.vectors[seq] = vector
         wanted = np.fromiter(self.also, dtype=np.int64, count=len(self.also))
@@ -177,7 +179,7 @@ def _search(
             seqs[keep], quant.dot_rows(matrix[keep], x), lambda r: list(matrix[keep[r]])
         )
     capped = bounded and extent.rows * len(x) * 4 > CAP_ABOVE_BYTES
-    retain = found.limit if found.vectors is not None else 0
+    retain = VECTOR_HITS if found.vectors is not None else 0
     scan = _int8_pass(con, model, x, extent, capped, keeping, retain)
     if scan.kept is not None and version is not None:
         CACHE.put(key, version, scan.kept)
@@ -193,10 +195,11 @@ class Scan:
     seqs: np.ndarray
     approx: np.ndarray
     kept: Cached | None
-    retained: dict[int, np.ndarray]  # row number -> dequantised vector
+    retained: dict[int, tuple[np.ndarray, float]]  # row number -> (int8 row, its scale)
 
     def vectors(self, rows: np.ndarray) -> list[np.ndarray | None]:
-        return [self.retained.get(row) for row in rows.tolist()]
+        found = (self.retained.get(row) for row in rows.tolist())
+        return [None if kept is None else quant.dequantize(*kept) for kept in found]
 
 
 def _int8_pass(
@@ -209,10 +212,10 @@ def _int8_pass(
     retain: int = 0,
 ) -> Scan:
     """Every int8 vector of `model` with x's dimension scored against x; the vectors
-    themselves when `keeping`, and the `retain` best rows of each batch dequantised (every
-    row among the `retain` best of the whole store is among them)."""
+    themselves when `keeping`, and the `retain` best rows of each batch (every row among
+    the `retain` best of the whole store is among them)."""
     seqs, approx, scales, kept = [], [], [], []
-    retained: dict[int, np.ndarray] = {}
+    retained: dict[int, tuple[np.ndarray, float]] = {}
     start = 0
     with index.bounded_buffers(con, enabled=capped):
         for batch_seqs, q, batch_scales in _batches(con, model, len(x), extent):
@@ -225,7 +228,7 @@ def _int8_pass(
             if retain and len(scores):
                 top = np.argpartition(-scores, min(retain, len(scores)) - 1)[:retain]
                 for row in top.tolist():
-                    retained[start + row] = quant.dequantize(q[row], float(batch_scales[row]))
+                    retained[start + row] = (q[row].copy(), float(batch_scales[row]))
             start += len(batch_seqs)
     all_seqs = np.concatenate(seqs) if seqs else np.zeros(0, dtype=np.int64)
     all_approx = np.concatenate(approx) if approx else np.zeros(0, dtype=np.float32)

@@ -28,12 +28,13 @@ class Context:
         return self.clock()
 
     @contextmanager
-    def store(self, *, write: bool, create: bool = False) -> Iterator[Store]:
+    def store(self, *, write: bool, create: bool = False, brief: bool = False) -> Iterator[Store]:
         with open_store(
             self.settings.db_path,
             write=write,
             create=create,
             lock_timeout=self.settings.lock_timeout,
+            brief=brief,
         ) as store:
             yield store
 

@@ -96,7 +96,7 @@ def _reinforce_hits(ctx: Context, hits: list[Hit], now: datetime) -> None:
     if not due or not may_write(ctx.settings.db_path):
         return
     try:
-        with ctx.store(write=True) as store, store.transaction() as con:
+        with ctx.store(write=True, brief=True) as store, store.transaction() as con:
             # reinforce() checks the day rule again: another process may have counted one.
             done = set(rows.reinforce(con, due, now))
             ids = [h.memory.id for h in hits if h.memory.seq in done]

@@ -1,5 +1,5 @@
 """Read-only opens attach the store to one in-memory DuckDB per process
-(memcli.store.connection._attach_read_only): the store is held only while open, nothing
+(memcli.store.connection._attach_to_host): the store is held only while open, nothing
 stays attached after, and readers still refuse what they refused before."""
 
 from __future__ import annotations
