@@ -228,6 +228,13 @@ def due_copy(db: Path, target: Path) -> None:
     import duckdb
 
     shutil.copyfile(db, target)
+    # A recall leaves its reinforcements in the write-ahead log (memcli.store.connection,
+    # brief writes): the copy takes it too, and folds it in below.
+    wal = db.with_name(db.name + ".wal")
+    target_wal = target.with_name(target.name + ".wal")
+    target_wal.unlink(missing_ok=True)
+    if wal.exists():
+        shutil.copyfile(wal, target_wal)
     con = duckdb.connect(str(target))
     try:
         con.execute(
@@ -261,6 +268,8 @@ def measure_size(bench: Bench, size: int, runs: int) -> list[str]:
             floors.append(timed(bench, floor(bench, str(db), query)))
             recalls.append(timed(bench, memcli(db, "recall", query)))
             shutil.copyfile(due, fresh)
+            # the last run's recall left its reinforcements in the copy's write-ahead log
+            fresh.with_name(fresh.name + ".wal").unlink(missing_ok=True)
             os.sync()  # the copy's writeback must not run during the timed commands
             due_floors.append(timed(bench, floor(bench, str(fresh), query)))
             dues.append(timed(bench, memcli(fresh, "recall", query)))

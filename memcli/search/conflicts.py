@@ -59,15 +59,15 @@ def updates(older: Claim, newer: Claim) -> bool:
     flipped negation make the disagreement; or both are short statements sharing a word of
     their subject and the newer one announces a change ("my team lead is Marcus" / "Reorg:
     my new lead is Priya": names weigh so much in a sentence's vector that these two hardly
-    agree, and "two meetings in March" share a word but announce nothing). In a
-    conversation "now" and "new" are everyday words, so a change word counts only between
-    short statements."""
-    assert older.vector is not None and newer.vector is not None
+    agree, and "two meetings in March" share a word but announce nothing); without vectors
+    (no model) only the second way is open. In a conversation "now" and "new" are everyday
+    words, so a change word counts only between short statements."""
     old, new = read(older.text), read(newer.text)
     if _apart(old.identifiers, new.identifiers) or _apart(old.names, new.names):
         return False  # two tickets, two people's numbers
     announced = old.short and new.short and new.announces_change
-    if float(np.dot(older.vector, newer.vector)) >= SAME_COSINE:
+    a, b = older.vector, newer.vector
+    if a is not None and b is not None and float(np.dot(a, b)) >= SAME_COSINE:
         values_differ = bool(old.values) and bool(new.values) and old.values != new.values
         return values_differ or old.negated != new.negated or announced
     return announced and bool(old.subject & new.subject)
@@ -76,7 +76,7 @@ def updates(older: Claim, newer: Claim) -> bool:
 def stale_pairs(claims: Sequence[Claim]) -> dict[int, int]:
     """{seq of a stale candidate: seq of the newer claim that updates it}. `claims` are the
     hits best first; the first TOP are compared with each other."""
-    top = [c for c in claims[:TOP] if c.vector is not None]
+    top = claims[:TOP]
     stale: dict[int, int] = {}
     for older in top:
         for newer in top:

@@ -92,11 +92,11 @@ def open_store(
     """Open the store at `path`; create it (0600 in a 0700 folder) when `create` is set,
     encrypted with `new_key` when one is given (the file must not exist yet).
 
-    `brief` is for a write of a few rows, no text among them, right after a read (a
-    recall's reinforcements): a plain store is then attached read-write to this process's
-    in-memory DuckDB, as readers are, instead of starting a DuckDB instance of its own
-    (about 2 ms instead of 12 at 100,000 memories), and its write-ahead log is left for the
-    next writer to checkpoint (see _attach_to_host).
+    `brief` is for a write of a few rows right after a read (a recall's reinforcements): a
+    plain store is then attached read-write to this process's in-memory DuckDB, as readers
+    are, instead of starting a DuckDB instance of its own (about 2 ms instead of 12 at
+    100,000 memories), and its write-ahead log (0600, holding those rows as the store does)
+    is left for the next writer to checkpoint (see _attach_to_host).
 
     An encrypted store (its header says so: memcli.store.encryption) is opened with its key
     from MEMCLI_KEY or the OS keyring (memcli.security.keys). Raises NoStore when it does not

@@ -137,3 +137,29 @@ def test_recall_reads_without_a_writer_and_still_answers_when_it_cannot_reinforc
     finally:
         holder.communicate("\n", timeout=30)
     assert _state(store_path) == counted
+
+
+def test_a_reinforcing_recall_leaves_its_write_in_the_log_for_the_next_writer(
+    cli, store_path
+) -> None:
+    """The reinforcement is a brief write (memcli.store.connection, brief=True): it stays
+    in the write-ahead log (0600, like the store) until the next command that writes
+    checkpoints it, and a forget --now after it still leaves the text in no byte of the
+    store or its log."""
+    from tests.cli.helpers import store_file_bytes
+
+    add_fillers(cli)
+    key = add(cli, "the spare key is under the blue pot")
+    secret = add(cli, "my secret is xylophone-tangerine-42")
+    wal = store_path.with_name(store_path.name + ".wal")
+    assert not wal.exists()
+    assert _recall(timedelta(0))[0] == key
+    assert wal.exists() and oct(wal.stat().st_mode & 0o777) == "0o600"
+    add(cli, "a note written later")
+    assert not wal.exists()
+    assert {row[0]: row[1] for row in _state(store_path)[1]}[key] == 1
+    assert _recall(timedelta(days=2), "secret xylophone tangerine")[0] == secret
+    assert wal.exists()
+    assert cli("forget", secret, "-y", "--now").code == 0
+    assert b"tangerine" not in store_file_bytes(store_path)
+    assert not wal.exists() or b"tangerine" not in wal.read_bytes()

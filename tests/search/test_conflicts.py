@@ -92,12 +92,16 @@ def test_only_close_scores_and_only_the_top_of_the_answer() -> None:
     assert stale_pairs([*fillers[: TOP - 2], old, new]) == {1: 2}
 
 
-def test_the_older_of_the_two_is_the_stale_one_and_hits_without_vectors_are_skipped() -> None:
+def test_the_older_of_the_two_is_the_stale_one_with_or_without_vectors() -> None:
     new = _claim(2, "Bob's number is now 555-9876", 0.9, 100, 0.8)
     old = _claim(1, "Bob's phone 555-1234", 0.95, 0)
     assert stale_pairs([new, old]) == {1: 2}  # whatever their order in the answer
-    blind = Claim(1, 0.95, T0, "Bob's phone 555-1234", None)
-    assert stale_pairs([blind, new]) == {}
+    # Without vectors (no model) only short statements that announce the change count.
+    blind_old = Claim(1, 0.95, T0, "Bob's phone 555-1234", None)
+    blind_new = Claim(2, 0.9, T0 + timedelta(days=9), "Bob's phone is now 555-9876", None)
+    assert stale_pairs([blind_old, blind_new]) == {1: 2}
+    quiet = Claim(2, 0.9, T0 + timedelta(days=9), "Bob's phone 555-9876", None)
+    assert stale_pairs([blind_old, quiet]) == {}
 
 
 def test_a_chain_of_updates_orders_newest_first() -> None:
