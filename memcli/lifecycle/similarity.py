@@ -1,10 +1,13 @@
 """When two memories are one: near duplicates and updates, decided without an LLM.
 
 A memory is read as a *subject* (its words, stemmed by the search tokenizer, and its
-identifiers: a token with a digit that starts with a letter or '#', such as OPS-1423, u182,
-S3 or #4521, names a thing) and its *values* (the other tokens holding a digit, e-mail
-addresses and URLs: numbers, phone numbers, IPs, dates, times, ports, versions such as
-v2.3.1, quantities such as 3pm or 16GB). Two memories then relate in one of three ways:
+identifiers, which name a thing: a token with a digit that starts with a letter or '#', such
+as OPS-1423, u182, S3 or #4521; a number after a noun that names things by number, such as
+invoice 1042, server 3, room 12 or flat 4b; a number inside the part of a statement before
+its verb, as in "port 22 is open"; and a code that starts with digits, such as 221b or
+3f9a) and its *values* (the other tokens holding a digit, e-mail addresses and URLs:
+numbers, phone numbers, IPs, dates, times, ports, versions such as v2.3.1, quantities such
+as 3pm or 16GB). Two memories then relate in one of three ways:
 
 - **near duplicate**: the same subject and the same values, and the vectors agree
   (cosine >= NEAR_DUPLICATE_COSINE). "Staging DB: port 6543." and "staging db port 6543"
@@ -32,7 +35,7 @@ v2.3.1, quantities such as 3pm or 16GB). Two memories then relate in one of thre
 are set aside, and both memories negated or neither: a wrong merge hides a fact, a missed
 one only leaves a duplicate, so the rules lean to precision. Alice's and Bob's numbers differ
 in a word of the subject and never merge; "call Alice about OPS-1234" and "call Alice about
-OPS-5678" are two tasks.
+OPS-5678" are two tasks, and so are "invoice 1042 is paid" and "invoice 1043 is paid".
 """
 
 from __future__ import annotations
@@ -85,6 +88,33 @@ _PREDICATE = re.compile(r"\b(?:is|are|was|were|am)\b|[:=]", re.IGNORECASE)
 _CAPITALISED = re.compile(r"\b[A-Z][\w-]*(?:['\u2019]s)?")
 _OWNER = re.compile(r"\b([A-Z][\w-]*)['\u2019]s\b")
 _NOT_NAMES = STOPWORDS | CHANGE_WORDS
+# Nouns that name things by number: the number after them is part of the subject.
+NUMBERED_NOUNS = frozenset(
+    {
+        *("invoice", "bill", "receipt", "order", "ticket", "issue", "bug", "pr", "case", "task"),
+        *("job", "build", "release", "version", "server", "host", "node", "machine", "vm"),
+        *("cluster", "shard", "rack", "instance", "room", "flat", "apartment", "apt", "suite"),
+        *("floor", "unit", "building", "block", "house", "office", "desk", "locker", "box"),
+        *("gate", "platform", "seat", "table", "row", "bus", "line", "route", "lane", "car"),
+        *("chapter", "page", "section", "step", "part", "volume", "episode", "season", "item"),
+        *("note", "account", "card", "customer", "client", "patient", "user", "team", "group"),
+        *("sprint", "phase", "stage", "level", "round", "week", "lesson", "exercise", "question"),
+        *("slide", "figure", "lot", "batch", "project", "site", "store", "branch", "camera"),
+    }
+)
+# Letters after a number that make it a quantity, an ordinal or a time, not a code.
+_UNITS = frozenset(
+    {
+        *("st", "nd", "rd", "th", "am", "pm", "k", "m", "bn", "x", "s", "ms", "h", "hr", "hrs"),
+        *("min", "mins", "d", "w", "y", "yr", "yrs", "mo", "kb", "mb", "gb", "tb", "kg", "g"),
+        *("mg", "lb", "lbs", "oz", "km", "cm", "mm", "mi", "ft", "in", "l", "ml", "px", "pt"),
+        *("kw", "kwh", "hz", "khz", "mhz", "ghz", "c", "f", "v", "mph", "kmh", "mbps", "gbps"),
+        *("eur", "usd", "gbp", "chf", "p", "pc", "pcs", "t", "e"),
+    }
+)
+_NUMBER_CODE = re.compile(r"^\d+[a-z]\w*$")
+_NUMBER = re.compile(r"^\d+$")
+_PREVIOUS_WORD = re.compile(r"([^\W\d_]+)\W{0,2}$")
 
 
 @dataclass(frozen=True)
@@ -108,10 +138,16 @@ class Reading:
 
 
 def read(text: str) -> Reading:
-    found = [v for v in map(_normal_value, _VALUE.findall(text)) if v]
-    identifiers = frozenset(v for v in found if _is_identifier(v))
-    values = frozenset(v for v in found if v not in identifiers)
-    rest = _VALUE.sub(" ", text)
+    rest = _VALUE.sub(lambda m: " " * len(m.group()), text)  # positions kept for the split
+    predicate = _PREDICATE.search(rest)
+    split = predicate.start() if predicate else len(rest)
+    found = [
+        (value, _names_a_thing(value, text[: m.start()], m.start() < split and bool(predicate)))
+        for m in _VALUE.finditer(text)
+        if (value := _normal_value(m.group()))
+    ]
+    identifiers = frozenset(v for v, naming in found if naming)
+    values = frozenset(v for v, naming in found if not naming)
     words = [w.lower() for w in _WORD.findall(rest)]
     subject = (
         frozenset(
@@ -119,8 +155,6 @@ def read(text: str) -> Reading:
         )
         | identifiers
     )
-    predicate = _PREDICATE.search(rest)
-    split = predicate.start() if predicate else len(rest)
     owners = {o.casefold() for o in _OWNER.findall(text)}
     names = _names(rest[:split]) | owners
     return Reading(
@@ -141,13 +175,22 @@ def _names(part: str) -> set[str]:
     return {w for w in found if w not in _NOT_NAMES}
 
 
-def _is_identifier(token: str) -> bool:
-    return (
-        bool(_IDENTIFIER_START.match(token))
-        and not _VERSION.match(token)
-        and "@" not in token
-        and "://" not in token
-    )
+def _names_a_thing(token: str, before: str, in_subject: bool) -> bool:
+    """Whether a token holding a digit is an identifier (part of the subject), not a value.
+
+    `before` is the text before it; `in_subject` says it stands before the statement's verb
+    or colon, where "port 22 is open" names port 22 and "the port is 22" gives a value."""
+    if _IDENTIFIER_START.match(token):
+        return not _VERSION.match(token) and "@" not in token and "://" not in token
+    if _NUMBER_CODE.match(token) and not _DATE_OR_TIME.match(token):
+        return re.sub(r"^\d+", "", token) not in _UNITS  # 221b, 4b or 3f9a; not 16gb, 3pm
+    if not _NUMBER.match(token):
+        return False  # 555-1234, 10:30, 2026-03-05, 3.5
+    previous = _PREVIOUS_WORD.search(before)
+    if not previous:
+        return False
+    noun = previous.group(1).casefold()
+    return noun in NUMBERED_NOUNS or (in_subject and noun not in STOPWORDS)
 
 
 def _normal_value(raw: str) -> str:

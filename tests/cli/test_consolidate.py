@@ -98,6 +98,28 @@ def test_near_duplicates_merge_and_different_facts_do_not(cli) -> None:
     assert report["superseded"] == []
 
 
+def test_numbered_things_stay_apart(cli) -> None:
+    """Invoice 1042 and invoice 1043, server 3 and server 7, note i about walnuts: each is
+    its own fact, however alike the vectors are."""
+    add_fillers(cli)
+    ids = [
+        add(cli, text)
+        for text in (
+            "invoice 1042 is paid",
+            "invoice 1043 is paid",
+            "build server 3 is down",
+            "build server 7 is down",
+            *(f"note {i} about walnuts" for i in range(1, 31)),
+        )
+    ]
+    report = consolidate(cli)
+    assert report["superseded"] == [] and report["merged"] == []
+    memories = by_id(cli)
+    assert all(memories[i]["state"] == "active" for i in ids)
+    found = recall_ids(cli, "which build server is down", "--mode", "keyword")
+    assert set(ids[2:4]) <= set(found)
+
+
 def test_a_newer_value_supersedes_the_older_and_restore_undoes_it(cli) -> None:
     add_fillers(cli)
     old = add(cli, "Alice phone number 555-1234", "--at", "2026-03-01")

@@ -115,3 +115,23 @@ def test_updates_written_the_way_people_write_them_supersede_and_nothing_else(
     states = {d["id"]: d["state"] for d in cli("--json", "export", "--all").json()}
     archived = {i for i, state in states.items() if state != "active"}
     assert archived == {"n-bob-old", "n-lead-old", "n-address-old"}
+
+
+def test_families_of_numbered_notes_stay_apart(real_cli: Any, tmp_path: Path) -> None:
+    """What an attack run found archived: 200 notes that differ only in the number that
+    names them, and invoices, servers and rooms that differ the same way."""
+    texts = [f"note {i} about walnuts" for i in range(200)] + [
+        "invoice 1042 is paid",
+        "invoice 1043 is paid",
+        "build server 3 is down",
+        "build server 7 is down",
+        "meeting in room 12 at 10:00",
+        "meeting in room 14 at 10:00",
+    ]
+    source = tmp_path / "family.jsonl"
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    assert real_cli("import", str(source)).code == 0
+    report = real_cli("--json", "consolidate").json()
+    # The fixture's own duplicate and updates, nothing else.
+    assert {m["id"] for m in report["merged"]} == {"stage-02"}
+    assert {s["id"] for s in report["superseded"]} == {"alice-01", "door-001"}

@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memcli.lifecycle.decay import ARCHIVE_BELOW, memory_retention, stability_days
 from memcli.lifecycle.pairs import memory_vectors, similar_pairs
 from memcli.lifecycle.plan import Plan, plan_duplicates, plan_fading, plan_pairs
-from memcli.lifecycle.similarity import read, relation
+from memcli.lifecycle.similarity import NUMBERED_NOUNS, read, relation
 from memcli.records import Memory
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -47,6 +49,15 @@ def memory(seq: int, text: str, days: float = 0, pinned: bool = False) -> Memory
         ("order #4521 ships on 2026-03-02", "order #4600 ships on 2026-03-09", 0.95, None),
         ("wifi port 60906 user u182", "wifi port now 61000 user u182", 0.9, "update"),
         ("wifi port 60906 user u182", "wifi port now 61000 user u555", 0.9, None),
+        # a number after a noun that numbers things names a thing: two invoices, two servers
+        ("invoice 1042 is paid", "invoice 1043 is paid", 0.97, None),
+        ("build server 3 is down", "build server 7 is down", 0.96, None),
+        ("note 3 about walnuts", "note 4 about walnuts", 0.98, None),
+        ("port 22 is open", "port 80 is open", 0.95, None),  # before the verb: the subject
+        ("Invoice 1042 is due on 2026-03-01", "Invoice 1042 is now due on 2026-03-15", 0.9, "update"),
+        ("the staging port is 6543", "the staging port is now 6544", 0.9, "update"),
+        ("flat 4b has a leak", "flat 4c has a leak", 0.95, None),
+        ("I have 16GB of RAM", "I now have 32GB of RAM", 0.9, "update"),
         # updates in other words: a change announced, the same names, values replaced
         (
             "Tom's phone: 555-0100",
@@ -86,11 +97,27 @@ def test_relation(older: str, newer: str, cosine: float | None, expected: str | 
     assert relation(read(older), read(newer), cosine) == expected
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    noun=st.sampled_from(sorted(NUMBERED_NOUNS)),
+    numbers=st.lists(st.integers(1, 99999), min_size=2, max_size=8, unique=True),
+    predicate=st.sampled_from(["is paid", "is down", "about walnuts", "needs a check", "- done"]),
+    prefix=st.sampled_from(["", "the ", "build ", "Acme "]),
+)
+def test_families_of_numbered_things_never_merge(
+    noun: str, numbers: list[int], predicate: str, prefix: str
+) -> None:
+    """"X n is Y" for many n: every pair is two facts, whatever the vectors say."""
+    readings = [read(f"{prefix}{noun} {n} {predicate}") for n in numbers]
+    for i, older in enumerate(readings):
+        for newer in readings[i + 1 :]:
+            assert relation(older, newer, 0.99) is None
+
+
 def test_values_are_numbers_addresses_and_links() -> None:
     reading = read("Mail bob@example.org or see https://x.example/a?b=1 before 10:30, room 4B")
-    # 4B starts with a digit: a value (a room number), where S3 or OPS-1423 name a thing.
-    assert reading.values == {"bob@example.org", "https://x.example/a?b=1", "10:30", "4b"}
-    assert {"mail", "room"} <= reading.subject
+    assert reading.values == {"bob@example.org", "https://x.example/a?b=1", "10:30"}
+    assert {"mail", "room", "4b"} <= reading.subject  # room 4B names a room
     identifiers = read("ticket OPS-1423 for bucket S3, order #77 on v2.1")
     assert {"ops-1423", "s3", "#77"} <= identifiers.subject
     assert identifiers.values == {"v2.1"}
