@@ -17,8 +17,8 @@ from memcli.store import events as event_log
 from memcli.store import memories as rows
 from memcli.store.connection import NoStore
 from memcli.store.memories import Filters
-from memcli.textutil import check_text, clean_tags
-from memcli.timeparse import format_local, parse_iso_utc, to_utc_iso
+from memcli.textutil import check_text, clean_tags, printable, tag_line
+from memcli.timeparse import check_in_range, format_local, parse_iso_utc, to_utc_iso
 
 _FIELDS = {
     "id",
@@ -71,10 +71,11 @@ def jsonl_lines(memories: Iterable[Memory]) -> Iterator[str]:
 def markdown_lines(memories: Iterable[Memory]) -> Iterator[str]:
     yield "# memcli export\n"
     for memory in memories:
-        yield f"\n## {memory.id} · {format_local(memory.created_at)}\n\n{memory.text}\n"
+        text = printable(memory.text, keep_lines=True)
+        yield f"\n## {memory.id} · {format_local(memory.created_at)}\n\n{text}\n"
         details = [f"importance {memory.importance}"]
         if memory.tags:
-            details.insert(0, " ".join(f"#{t}" for t in memory.tags))
+            details.insert(0, tag_line(memory.tags))
         if memory.pinned:
             details.append("pinned")
         if memory.state != "active":
@@ -181,7 +182,7 @@ def _time_field(data: dict[str, Any], key: str, default: datetime) -> datetime:
         return default
     if not isinstance(value, str):
         raise ValueError(f"'{key}' must be an ISO time string")
-    return parse_iso_utc(value)
+    return check_in_range(parse_iso_utc(value), repr(value))
 
 
 def import_memories(
@@ -209,13 +210,18 @@ def import_memories(
     if not incoming:
         return report
     with ctx.store(write=True, create=True) as store, store.transaction() as con:
+        # Checked again under the writer's lock: another import of the same file may have
+        # committed since _drop_known looked (two imports at once give one copy).
         taken = rows.ids_present(con, [i.memory.id for i in incoming if i.memory.id])
+        stored = rows.hashes_present(con, [i.prepared.hash for i in incoming if not i.id_given])
         kept: list[tuple[_Incoming, Any]] = []
         for item, item_vectors in zip(incoming, vectors, strict=True):
-            if item.memory.id in taken:  # appeared since _drop_known looked
+            if item.memory.id in taken:
                 report.skipped_existing += 1
-                continue
-            kept.append((item, item_vectors))
+            elif not item.id_given and item.prepared.hash in stored:
+                report.skipped_duplicate += 1
+            else:
+                kept.append((item, item_vectors))
         given = {item.memory.id for item, _ in kept if item.memory.id}
         new_ids = iter(unused_ids(con, sum(not item.memory.id for item, _ in kept), given))
         for item, _ in kept:

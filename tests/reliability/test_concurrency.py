@@ -120,3 +120,34 @@ def test_tui_adds_and_consolidate_at_once(
         f"{len(consolidations)} consolidate runs, {busy} busy exits, "
         f"holder: {holder_report}, slowest add {max(r.seconds for r in adds):.1f}s"
     )
+
+
+def test_imports_of_one_file_at_once_give_one_copy(store_path: Path, tmp_path: Path) -> None:
+    """Lines without an id are recognised by their text: two (four in the full profile)
+    imports of the same file started together store each line once, and every import says
+    how many it took so that they add up."""
+    importers, lines = (4, 2000) if FULL else (2, 200)
+    source = tmp_path / "notes.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"text": f"imported note {i} on {WORDS[i % 9]}"}) + "\n"
+            for i in range(lines)
+        )
+    )
+    assert memcli("add", "a store that exists before the imports").code == 0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "memcli", "--json", "import", str(source)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(importers)
+    ]
+    reports = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        reports.append(json.loads(out))
+    assert sum(r["imported"] for r in reports) == lines, reports
+    assert len(check_store(store_path).ids) == lines + 1
