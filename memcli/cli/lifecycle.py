@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from memcli.cli import output
-from memcli.cli.common import when_start
+from memcli.cli.common import when_moment
 from memcli.cli.options import JsonOpt, QuietOpt
 from memcli.cli.root import app
 from memcli.cli.state import start
@@ -18,6 +18,7 @@ from memcli.lifecycle.plan import Plan
 from memcli.records import Memory
 from memcli.service.consolidation import Report, consolidate
 from memcli.service.history import history
+from memcli.textutil import printable
 from memcli.timeparse import format_local
 
 
@@ -60,7 +61,7 @@ def consolidate_command(
     """The nightly job: decay, merge duplicates, supersede stale facts, backfill vectors,
     erase forgotten data from the file. Safe to run while other memcli commands run."""
     context, out = start(ctx, json_out, quiet)
-    moment = when_start(context, as_of)
+    moment = when_moment(context, as_of)
     with stage_bars() as progress:
         report, plan, memories = consolidate(
             context, as_of=moment, dry_run=dry_run, progress=progress
@@ -170,5 +171,5 @@ def history_command(
     if found.absorbed:
         out.line(f"absorbed {', '.join(found.absorbed)}")
     for event in found.events:
-        detail = f"  {event.detail}" if event.detail else ""
+        detail = f"  {printable(event.detail)}" if event.detail else ""
         out.line(f"{format_local(event.at)}  {event.kind}{detail}")

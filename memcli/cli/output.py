@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from memcli.records import Memory
+from memcli.textutil import printable, tag_line
 from memcli.timeparse import humanize_age
 
 
@@ -37,7 +38,7 @@ class Output:
     def info(self, text: str) -> None:
         """A message for people (stderr), silenced by -q."""
         if not self.quiet:
-            sys.stderr.write(f"{text}\n")
+            sys.stderr.write(f"{printable(text, keep_lines=True)}\n")
 
     def ids(self, memories: list[Memory]) -> None:
         for memory in memories:
@@ -56,13 +57,14 @@ def json_text(document: Any) -> str:
 
 
 def notice(text: str) -> None:
-    sys.stderr.write(_style(f"memcli: {text}", "33") + "\n")
+    sys.stderr.write(_style(f"memcli: {printable(text, keep_lines=True)}", "33") + "\n")
 
 
 def error(message: str, hint: str | None) -> None:
-    sys.stderr.write(_style(f"memcli: error: {message}", "31") + "\n")
+    """Messages may quote what the user gave (a file's field, a path): made safe to show."""
+    sys.stderr.write(_style(f"memcli: error: {printable(message, keep_lines=True)}", "31") + "\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(f"hint: {printable(hint, keep_lines=True)}\n")
 
 
 def _style(text: str, code: str) -> str:
@@ -77,8 +79,14 @@ def dim(text: str) -> str:
     return f"\033[2m{text}\033[0m" if use_colour(sys.stdout) else text
 
 
+def exact_or_safe(text: str) -> str:
+    """Text printed alone for a script (show -q, tui --pick): exact when stdout is a pipe or
+    a file, made safe (see textutil.printable) when it is a terminal."""
+    return text if not sys.stdout.isatty() else printable(text, keep_lines=True)
+
+
 def one_line(text: str, width: int) -> str:
-    first = " ".join(text.split())
+    first = printable(" ".join(text.split()))
     return first if len(first) <= width else first[: max(width - 1, 1)] + "…"
 
 
@@ -92,7 +100,7 @@ def memory_row(
 ) -> str:
     """`id  [lead]  text…  #tags  age` on one line (`plain`: without colours, for a row the
     caller styles as a whole)."""
-    tags = " ".join(f"#{t}" for t in memory.tags)
+    tags = tag_line(memory.tags)
     age = humanize_age(memory.created_at, now)
     marks = ("📌 " if memory.pinned else "") + ("[archived] " if memory.state != "active" else "")
     meta = "  ".join(p for p in (tags, age, trail) if p)

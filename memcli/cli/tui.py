@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from memcli.cli import output
 from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.errors import UsageError
@@ -44,4 +45,4 @@ def tui(
     if pick:
         if picked is None:
             raise typer.Exit(PICK_NOTHING_EXIT)
-        sys.stdout.write(picked + "\n")
+        sys.stdout.write(output.exact_or_safe(picked) + "\n")

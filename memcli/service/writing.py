@@ -15,7 +15,7 @@ from memcli.service.lookup import resolve, resolve_all
 from memcli.store import events as event_log
 from memcli.store import memories as rows
 from memcli.store import meta as store_meta
-from memcli.textutil import check_text
+from memcli.textutil import check_tag_count, check_text
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,8 @@ def retag(ctx: Context, ref: str, add: list[str], remove: list[str]) -> Memory:
         memory = resolve(con, ref)
         tags = [t for t in memory.tags if t not in remove]
         tags += [t for t in add if t not in tags]
+        if len(tags) > len(memory.tags):
+            check_tag_count(tags)
         if tags != memory.tags:
             rows.update_fields(con, memory.seq, now, tags=tags)
             event_log.add_event(con, memory.id, now, "tagged", " ".join(tags) or "-")

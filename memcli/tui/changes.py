@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from memcli.records import Memory
+from memcli.textutil import tag_line
 from memcli.tui.backend import Browser
 
 Outcome = tuple[str, str | None]  # (what to say, the memory the cursor goes to)
@@ -37,7 +38,7 @@ def edit(browser: Browser, memory: Memory, draft: Draft) -> Outcome:
 
 def retag(browser: Browser, memory: Memory, tags: list[str]) -> Outcome:
     changed = browser.set_tags(memory, tags)
-    shown = " ".join(f"#{t}" for t in changed.tags) or "none"
+    shown = tag_line(changed.tags) or "none"
     return f"Tags of {changed.id}: {shown}", changed.id
 
 

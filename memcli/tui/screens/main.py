@@ -206,7 +206,7 @@ class MainScreen(Screen[None]):
             self.post_message(ActionDone(*outcome))
 
     def on_action_done(self, message: ActionDone) -> None:
-        self.notify(message.note, timeout=4)
+        self.notify(message.note, timeout=4, markup=False)
         self.search(delay=0, select_id=message.select_id)
 
     def on_action_failed(self, message: ActionFailed) -> None:

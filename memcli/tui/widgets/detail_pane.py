@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from memcli.records import Event, Memory
+from memcli.textutil import printable, tag_line
 from memcli.timeparse import format_local, humanize_age
 
 
@@ -27,7 +28,7 @@ def detail_view(
     fields.add_column(justify="right", style="dim", no_wrap=True)
     fields.add_column(ratio=1)
     fields.add_row("id", Text(memory.id, style="bold cyan"))
-    fields.add_row("tags", " ".join(f"#{t}" for t in memory.tags) or "-")
+    fields.add_row("tags", Text(tag_line(memory.tags) or "-"))
     fields.add_row(
         "created", f"{format_local(memory.created_at)} ({humanize_age(memory.created_at, now)})"
     )
@@ -46,10 +47,9 @@ def detail_view(
         fields.add_row("history", Text("reading...", style="dim"))
     for index, event in enumerate(events or []):
         entry = f"{format_local(event.at)}  {event.kind}"
-        fields.add_row(
-            "history" if index == 0 else "", entry + (f" {event.detail}" if event.detail else "")
-        )
-    return Group(Text(memory.text), Text(), fields)
+        detail = f" {printable(event.detail)}" if event.detail else ""
+        fields.add_row("history" if index == 0 else "", Text(entry + detail))
+    return Group(Text(printable(memory.text, keep_lines=True)), Text(), fields)
 
 
 class DetailPane(VerticalScroll, can_focus=True):

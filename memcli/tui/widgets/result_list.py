@@ -10,15 +10,16 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from memcli.records import Memory
+from memcli.textutil import printable, tag_line
 from memcli.timeparse import humanize_age
 from memcli.tui.backend import Row
 
 
 def first_line(text: str) -> str:
-    """The text's first non-blank line, whitespace collapsed."""
+    """The text's first non-blank line, whitespace collapsed, safe to show."""
     for line in text.splitlines():
         if line.strip():
-            return " ".join(line.split())
+            return printable(" ".join(line.split()))
     return ""
 
 
@@ -44,7 +45,7 @@ def row_prompt(row: Row, now: datetime) -> Table:
     grid.add_column(no_wrap=True, justify="right", width=4)
     grid.add_row(
         row_text(row),
-        " ".join(f"#{t}" for t in memory.tags),
+        Text(tag_line(memory.tags)),
         humanize_age(memory.created_at, now).replace("just now", "now"),
         f"{row.strength:.2f}",
     )
