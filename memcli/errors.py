@@ -6,6 +6,8 @@ SPEC §2; anything else is a bug and shows a traceback only with MEMCLI_DEBUG=1.
 
 from __future__ import annotations
 
+import errno
+
 
 class MemcliError(Exception):
     """An error the user can act on (exit 1 unless a subclass says otherwise)."""
@@ -62,6 +64,26 @@ class StoreTooNew(MemcliError):
     """The store was written by a newer memcli, or a migration failed (exit 4)."""
 
     exit_code = 4
+
+
+class DiskFull(MemcliError):
+    """The device holding the store (or an export) has no space left; the transaction that
+    hit it was rolled back."""
+
+    def __init__(self, where: object, changed_nothing: bool = True) -> None:
+        outcome = "; nothing was changed" if changed_nothing else ""
+        super().__init__(
+            f"no space left on the device holding {where}{outcome}",
+            "free some space and run the command again",
+        )
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` reports a full device: an OSError with ENOSPC, or DuckDB's own error
+    (it carries only the message)."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return "No space left on device" in str(exc)
 
 
 class ImportFailed(MemcliError):

@@ -57,6 +57,22 @@ class TimeSpan:
     end: datetime
 
 
+# The years a memory's time may fall in. Filters (--since, --until) take any year; a time
+# that is stored or that decay is computed for must be one a person means: year 9999 or 0001
+# is a typo or a broken export, and taking it would fade or freeze a memory for ever.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def check_in_range(dt: datetime, shown: str) -> datetime:
+    """`dt` if it falls in FIRST_YEAR..LAST_YEAR (in UTC), else BadDate naming the range."""
+    if not FIRST_YEAR <= dt.astimezone(UTC).year <= LAST_YEAR:
+        raise BadDate(
+            f"{shown} is outside the years memcli keeps ({FIRST_YEAR} to {LAST_YEAR})",
+            "check the date; give a time between those years",
+        )
+    return dt
+
+
 def utc_now() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)

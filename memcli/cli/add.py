@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from memcli.cli.common import read_text_arg, when_start
+from memcli.cli.common import read_text_arg, when_moment
 from memcli.cli.options import ImportanceOpt, JsonOpt, QuietOpt, TagOpt
 from memcli.cli.root import app
 from memcli.cli.state import start
@@ -48,7 +48,7 @@ def add(
         tags=clean_tags(tag or []),
         importance=importance,
         pinned=pin,
-        at=when_start(context, at),
+        at=when_moment(context, at),
         source=source,
         supersedes=supersedes,
     )

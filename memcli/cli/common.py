@@ -10,11 +10,17 @@ from memcli.service.context import Context
 from memcli.service.transfer import memory_json
 from memcli.store.memories import Filters
 from memcli.textutil import clean_tags, decode_stdin
-from memcli.timeparse import parse_when
+from memcli.timeparse import check_in_range, parse_when
 
 
 def when_start(ctx: Context, text: str | None) -> datetime | None:
     return None if text is None else parse_when(text, ctx.now()).start
+
+
+def when_moment(ctx: Context, text: str | None) -> datetime | None:
+    """A WHEN that is stored (--at) or that decay is computed for (--as-of): bounded years."""
+    moment = when_start(ctx, text)
+    return None if moment is None else check_in_range(moment, repr(text))
 
 
 def when_end(ctx: Context, text: str | None) -> datetime | None:

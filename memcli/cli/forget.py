@@ -9,7 +9,7 @@ import typer
 
 from memcli.cli import output
 from memcli.cli.common import memories_json, when_start
-from memcli.cli.options import JsonOpt, QuietOpt
+from memcli.cli.options import MAX_LIMIT, JsonOpt, QuietOpt
 from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.errors import UsageError
@@ -30,7 +30,13 @@ def forget_command(
     ] = None,
     k: Annotated[
         int,
-        typer.Option("-k", "--limit", min=1, help="With --query: how many of the best matches."),
+        typer.Option(
+            "-k",
+            "--limit",
+            min=1,
+            max=MAX_LIMIT,
+            help="With --query: how many of the best matches.",
+        ),
     ] = 1,
     tag: Annotated[
         str | None, typer.Option("--tag", "-t", help="Every memory carrying this tag.")

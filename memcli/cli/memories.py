@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,7 @@ from typing import Annotated
 import typer
 
 from memcli.cli import output
-from memcli.cli.common import filters_from, memories_json, read_text_arg, when_start
+from memcli.cli.common import filters_from, memories_json, read_text_arg, when_moment
 from memcli.cli.options import JsonOpt, LimitOpt, QuietOpt, SinceOpt, TagOpt, UntilOpt
 from memcli.cli.root import app
 from memcli.cli.state import start
@@ -22,7 +23,7 @@ from memcli.service import reading, writing
 from memcli.service.context import Context
 from memcli.service.lookup import resolve
 from memcli.service.transfer import memory_json
-from memcli.textutil import clean_tags
+from memcli.textutil import clean_tags, printable, tag_line
 from memcli.timeparse import format_local, humanize_age
 
 IdsArg = Annotated[list[str], typer.Argument(help="Memory ids (any unique prefix of 4+).")]
@@ -37,7 +38,7 @@ def show(
 ) -> None:
     """Show one memory in full, with its history."""
     context, out = start(ctx, json_out, quiet)
-    shown = reading.show(context, memory_id)
+    shown = reading.show(context, memory_id, say_unwritten=sys.stderr.isatty())
     memory = shown.memory
     if out.json:
         document = memory_json(memory)
@@ -49,15 +50,15 @@ def show(
         out.data(document)
         return
     if out.quiet:
-        out.line(memory.text)
+        out.line(output.exact_or_safe(memory.text))
         return
     now = context.now()
     out.line(f"{output.id_style(memory.id)}  {memory.state}{'  pinned' if memory.pinned else ''}")
     out.line()
-    out.line(memory.text)
+    out.line(printable(memory.text, keep_lines=True))
     out.line()
     details = [
-        ("tags", " ".join(f"#{t}" for t in memory.tags) or "-"),
+        ("tags", tag_line(memory.tags) or "-"),
         ("created", f"{format_local(memory.created_at)} ({humanize_age(memory.created_at, now)})"),
         ("updated", format_local(memory.updated_at)),
         ("importance", str(memory.importance)),
@@ -73,7 +74,7 @@ def show(
         out.line(
             output.dim(f"{'history':>13}  ")
             + f"{format_local(event.at)}  {event.kind}"
-            + (f"  {event.detail}" if event.detail else "")
+            + (f"  {printable(event.detail)}" if event.detail else "")
         )
 
 
@@ -147,7 +148,7 @@ def edit(
         memory_id,
         text=text,
         importance=importance,
-        at=when_start(context, at),
+        at=when_moment(context, at),
         expected_updated_at=expected,
     )
     _print_memory(out, memory)
@@ -211,7 +212,7 @@ def tag(
     if out.json:
         out.data(memory_json(memory))
     else:
-        out.line(" ".join(f"#{t}" for t in memory.tags) if not out.quiet else memory.id)
+        out.line(tag_line(memory.tags) if not out.quiet else memory.id)
 
 
 def _flag_command(name: str, field: str, value: object, event: str, doc: str) -> None:

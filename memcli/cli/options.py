@@ -22,7 +22,11 @@ UntilOpt = Annotated[
     str | None,
     typer.Option("--until", help="Only memories before the end of WHEN.", metavar="WHEN"),
 ]
-LimitOpt = Annotated[int, typer.Option("--limit", "-k", help="At most this many results.", min=1)]
+# A store holds far fewer memories than this; a larger count only overflows SQL's integers.
+MAX_LIMIT = 10_000_000
+LimitOpt = Annotated[
+    int, typer.Option("--limit", "-k", help="At most this many results.", min=1, max=MAX_LIMIT)
+]
 ImportanceOpt = Annotated[
     int, typer.Option("--importance", "-i", min=1, max=5, help="1 (trivia) to 5 (vital).")
 ]

@@ -54,6 +54,8 @@ def recall(
         raise UsageError(f"unknown mode {mode!r}", "use hybrid, keyword or semantic")
     if not query.strip():
         raise UsageError("the query is empty", 'give some words, e.g. memcli recall "db port"')
+    if min_score is not None and not 0 <= min_score <= 1:  # NaN fails both comparisons
+        raise UsageError(f"--min-score {min_score} is not a number from 0 to 1")
     states = ("active", "archived") if all_ else ("active",)
     request = RecallRequest(
         query=query,
@@ -62,7 +64,7 @@ def recall(
         mode=mode,
         min_score=min_score,
     )
-    hits = recall_memories(context, request)
+    hits = recall_memories(context, request, say_unwritten=explain or sys.stderr.isatty())
     if not hits and sys.stderr.isatty() and not out.quiet:
         # An empty answer is a result (exit 0): say so to a person, never to a script.
         output.notice("nothing relevant found (--min-score 0 shows weaker matches)")

@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+# typer 0.28 (pinned in pyproject.toml) ships its own copy of click; its usage errors are
+# this class, not click's.
+from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
 from memcli import __version__
@@ -22,8 +26,32 @@ from memcli.cli.state import GlobalOptions
 from memcli.errors import MemcliError
 
 
+class ShortUsageError(ClickUsageError):
+    """A usage error in memcli's own two lines (what was wrong; where the options are)
+    instead of click's usage line, hint, blank line and message."""
+
+    def show(self, file: Any = None) -> None:
+        if self.ctx is None or isinstance(self.ctx.command, TyperGroup):
+            hint = "memcli -h lists the commands and the global options"
+        else:
+            hint = f"{self.ctx.command_path} -h shows its options"
+        output.error(self.format_message(), hint)
+
+
+def _short(exc: ClickUsageError) -> ClickUsageError:
+    if isinstance(exc, ShortUsageError) or type(exc).__name__ == "NoArgsIsHelpError":
+        return exc  # memcli with no arguments shows its help
+    return ShortUsageError(exc.format_message(), exc.ctx)
+
+
 class MemcliGroup(TyperGroup):
     """Maps memcli's exceptions to a short message and the exit code of SPEC §2."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except ClickUsageError as exc:
+            raise _short(exc) from None
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -34,6 +62,8 @@ class MemcliGroup(TyperGroup):
             if os.environ.get("MEMCLI_DEBUG"):
                 traceback.print_exc()
             raise typer.Exit(exc.exit_code) from None
+        except ClickUsageError as exc:
+            raise _short(exc) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             _flush_notices(ctx)
             raise

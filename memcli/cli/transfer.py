@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from memcli.cli import output
 from memcli.cli.common import memories_json
 from memcli.cli.options import JsonOpt, QuietOpt
 from memcli.cli.output import progress_bar
@@ -61,7 +63,7 @@ def import_command(
         )
         return
     for number, why in report.bad_lines:
-        sys.stderr.write(f"memcli: skipped line {number}: {why}\n")
+        output.notice(f"skipped line {number}: {why}")
     out.info(
         f"imported {report.imported}, skipped {report.skipped_existing} already present "
         f"and {report.skipped_duplicate} duplicate text(s)"
@@ -105,7 +107,8 @@ def export_command(
             handle.writelines(lines)
         tmp.replace(target)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only folder refuses the cleanup too
+            tmp.unlink(missing_ok=True)
         raise InvalidInput(f"cannot write {file}: {exc.strerror}") from None
     if out.json:
         out.data({"exported": len(memories), "file": str(target), "format": fmt})

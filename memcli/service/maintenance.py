@@ -22,7 +22,7 @@ from memcli.store import consolidation as runs
 from memcli.store import index
 from memcli.store import memories as rows
 from memcli.store import meta as store_meta
-from memcli.store.connection import Store
+from memcli.store.connection import Store, rewrite_leftovers
 from memcli.store.encryption import is_encrypted
 from memcli.store.migrations import CURRENT_VERSION
 from memcli.timeparse import humanize_age
@@ -176,6 +176,8 @@ def doctor(ctx: Context) -> DoctorReport:
         checks.append(Check("store", True, f"{path} does not exist yet (memcli add creates it)"))
         return report
     checks.append(_permissions(path))
+    if rewrite_leftovers(path):
+        checks.append(_leftovers(path))
     try:
         with ctx.store(write=False) as store:
             checks.append(_encryption(store))
@@ -215,6 +217,22 @@ def _permissions(path: Path) -> Check:
     else:
         detail = f"{path} and its folder are owner-only"
     return Check("permissions", True, detail)
+
+
+def _leftovers(path: Path) -> Check:
+    """Copies left by a killed rewrite (consolidate's erasure, encrypt, decrypt). Beside an
+    encrypted store, a copy that is not encrypted itself (a decrypt's) may hold plaintext."""
+    store_encrypted = is_encrypted(path)
+    found = []
+    for leftover in rewrite_leftovers(path):
+        plain = store_encrypted and not is_encrypted(leftover)
+        found.append(f"{leftover.name}{' (may hold plaintext)' if plain else ''}")
+    return Check(
+        "leftovers",
+        False,
+        f"an interrupted rewrite left {', '.join(found)} in {path.parent}",
+        "the next memcli command that writes removes them (memcli consolidate, or delete them)",
+    )
 
 
 def _encryption(store: Store) -> Check:

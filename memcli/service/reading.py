@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from memcli.errors import ModelUnavailable, StoreBusy
+from memcli.errors import DiskFull, ModelUnavailable, StoreBusy
 from memcli.lifecycle.decay import memory_retention
 from memcli.records import Event, Hit, Memory
 from memcli.search.recall import QueryVector, RecallRequest, recall
@@ -36,14 +36,18 @@ class Shown:
     events: list[Event]
 
 
-def show(ctx: Context, ref: str) -> Shown:
-    """One memory with its history; looking at it counts as a reinforcement (once a day)."""
+def show(ctx: Context, ref: str, say_unwritten: bool = False) -> Shown:
+    """One memory with its history; looking at it counts as a reinforcement (once a day),
+    written as recall writes its own (see _reinforce)."""
     now = ctx.now()
-    with ctx.store(write=True) as store, store.transaction() as con:
-        memory = resolve(con, ref)
-        if rows.due_for_reinforcement(memory, now) and rows.reinforce(con, [memory.seq], now):
-            event_log.add_event(con, memory.id, now, "reinforced", "shown")
-        return Shown(memory, event_log.events(con, memory.id))
+    with ctx.store(write=False) as store:
+        memory = resolve(store.con, ref)
+        events = event_log.events(store.con, memory.id)
+    done = _reinforce(ctx, [memory], now, "shown", say_unwritten)
+    if done:
+        memory = replace(memory, reinforced_at=now, reinforcements=memory.reinforcements + 1)
+        events.append(Event(memory.id, now, "reinforced", "shown"))
+    return Shown(memory, events)
 
 
 def list_memories(ctx: Context, filters: Filters, sort: str, limit: int | None) -> list[Memory]:
@@ -59,9 +63,12 @@ def list_memories(ctx: Context, filters: Filters, sort: str, limit: int | None) 
     return found if limit is None else found[:limit]
 
 
-def recall_memories(ctx: Context, request: RecallRequest, reinforce: bool = True) -> list[Hit]:
+def recall_memories(
+    ctx: Context, request: RecallRequest, reinforce: bool = True, say_unwritten: bool = False
+) -> list[Hit]:
     """Hybrid (or single-channel) recall; shown hits are reinforced once a day (unless
-    `reinforce` is off: the hits are only candidates, e.g. for forget --query)."""
+    `reinforce` is off: the hits are only candidates, e.g. for forget --query).
+    `say_unwritten`: add a notice when the store could not take the reinforcements."""
     query_vector = None
     if request.mode != "keyword":
         embedder = ctx.embedder()
@@ -84,23 +91,34 @@ def recall_memories(ctx: Context, request: RecallRequest, reinforce: bool = True
     except NoStore:
         return []
     if reinforce:
-        _reinforce_hits(ctx, hits, now)
+        _reinforce(ctx, [h.memory for h in hits], now, "recalled", say_unwritten)
     return hits
 
 
-def _reinforce_hits(ctx: Context, hits: list[Hit], now: datetime) -> None:
-    """Count a reinforcement for the hits not reinforced in the last day, in a writer opened
-    only when one is due. A store this process may not write (a read-only file or file
-    system) is searched all the same, without reinforcing."""
-    due = [h.memory.seq for h in hits if rows.due_for_reinforcement(h.memory, now)]
-    if not due or not may_write(ctx.settings.db_path):
-        return
-    try:
-        with ctx.store(write=True, brief=True) as store, store.transaction() as con:
-            # reinforce() checks the day rule again: another process may have counted one.
-            done = set(rows.reinforce(con, due, now))
-            ids = [h.memory.id for h in hits if h.memory.seq in done]
-            event_log.add_events(con, ids, now, "reinforced", "recalled")
-    except StoreBusy:
-        pass  # the hits were found; a recall while another process keeps the store counts
-        # no reinforcement (the next one within a day will)
+def _reinforce(
+    ctx: Context, memories: list[Memory], now: datetime, why: str, say_unwritten: bool
+) -> set[int]:
+    """Count a reinforcement for the memories not reinforced in the last day, in a writer
+    opened only when one is due; returns the seqs counted. A store this process may not
+    write (a read-only file or file system, a full device) was read all the same: the
+    reinforcement is skipped, with a notice when `say_unwritten`."""
+    due = [m.seq for m in memories if rows.due_for_reinforcement(m, now)]
+    if not due:
+        return set()
+    path = ctx.settings.db_path
+    why_not = None if may_write(path) else f"{path} is read-only here"
+    if why_not is None:
+        try:
+            with ctx.store(write=True, brief=True) as store, store.transaction() as con:
+                # reinforce() checks the day rule again: another process may have counted one.
+                done = set(rows.reinforce(con, due, now))
+                ids = [m.id for m in memories if m.seq in done]
+                event_log.add_events(con, ids, now, "reinforced", why)
+                return done
+        except StoreBusy:
+            return set()  # another process keeps the store: the next look within a day counts
+        except DiskFull:
+            why_not = f"no space left on the device holding {path}"
+    if say_unwritten:
+        ctx.notice(f"{why_not}: not counted as {why}")
+    return set()

@@ -22,7 +22,15 @@ from typing import TypeVar
 
 import duckdb
 
-from memcli.errors import MemcliError, NotAStore, NotFound, StoreBusy, StoreTooNew
+from memcli.errors import (
+    DiskFull,
+    MemcliError,
+    NotAStore,
+    NotFound,
+    StoreBusy,
+    StoreTooNew,
+    is_disk_full,
+)
 from memcli.paths import private_dirs
 from memcli.security import keys
 from memcli.security.keys import StoreKey
@@ -102,8 +110,38 @@ def open_store(
     from MEMCLI_KEY or the OS keyring (memcli.security.keys). Raises NoStore when it does not
     exist and `create` is false, NotAStore for a file that is not a memcli store,
     StoreTooNew for a newer schema, StoreBusy after the retry budget, KeyUnavailable or
-    WrongKey for an encrypted store that cannot be unlocked.
+    WrongKey for an encrypted store that cannot be unlocked, DiskFull when its device is full.
     """
+    with (
+        _disk_full_reported(path),
+        _open(path, write, create, lock_timeout, new_key, brief) as store,
+    ):
+        yield store
+
+
+@contextmanager
+def _disk_full_reported(path: Path) -> Iterator[None]:
+    """A full device, wherever DuckDB or Python meets it, becomes one plain DiskFull error:
+    the transaction that met it was rolled back."""
+    try:
+        yield
+    except DiskFull:
+        raise
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise DiskFull(path) from exc
+        raise
+
+
+@contextmanager
+def _open(
+    path: Path,
+    write: bool,
+    create: bool,
+    lock_timeout: float,
+    new_key: StoreKey | None,
+    brief: bool,
+) -> Iterator[Store]:
     existed = path.exists()
     if not existed and not create:
         raise NoStore(path)
@@ -122,6 +160,8 @@ def open_store(
         con, key = _connect(
             path, read_only=read_only, lock_timeout=lock_timeout, key=key, brief=brief
         )
+        if not read_only:
+            remove_rewrite_leftovers(path)
         try:
             if _needs_writer_to_migrate(con, path, existed, can_write=write or not existed):
                 # A reader found an older schema: migrate once with a writer, then read.
@@ -132,8 +172,32 @@ def open_store(
             yield Store(con, path, writable=write or not existed, key=key)
         finally:
             if not read_only and id(con) not in _attached:
-                _checkpoint_on_one_thread(con)
+                _checkpoint_unless_full(con)
             _close(con)
+
+
+def _checkpoint_unless_full(con: duckdb.DuckDBPyConnection) -> None:
+    """Checkpoint at close; on a full device the committed changes stay in the write-ahead
+    log, where the next open replays them and the next writer checkpoints them."""
+    try:
+        _checkpoint_on_one_thread(con)
+    except duckdb.Error as exc:
+        if not is_disk_full(exc):
+            raise
+
+
+def rewrite_leftovers(path: Path) -> list[Path]:
+    """Copies of the store left by a rewrite that was killed (memcli.store.rewrite), and
+    their write-ahead logs; never the store itself."""
+    return sorted(path.parent.glob(f".{path.name}.rewrite-*"))
+
+
+def remove_rewrite_leftovers(path: Path) -> None:
+    """Called with the write lock held, which a rewrite in progress would hold: what is
+    left is a dead rewrite's. A decrypt's copy is plaintext beside an encrypted store, so
+    it goes at the next write rather than waiting for the next rewrite."""
+    for leftover in rewrite_leftovers(path):
+        leftover.unlink(missing_ok=True)
 
 
 def may_write(path: Path) -> bool:

@@ -7,7 +7,7 @@ over the old one leaves nothing of the deleted rows behind. The copy is made whi
 holds the write lock, and the rename happens before that lock is released, so no other process
 can write to the old file in between. A kill at any moment leaves either the old file or the
 complete new one at the store's path; a half-written copy has another name and is removed by
-the next rewrite.
+the next command that writes (memcli.store.connection.remove_rewrite_leftovers).
 """
 
 from __future__ import annotations
@@ -36,11 +36,6 @@ class RewriteFailed(RuntimeError):
 class RewriteResult:
     bytes_before: int
     bytes_after: int
-
-
-def temporary_copies(path: Path) -> list[Path]:
-    """Leftovers of rewrites that were interrupted (never the store itself)."""
-    return sorted(path.parent.glob(f".{path.name}.rewrite-*"))
 
 
 def database_blocks(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
@@ -77,8 +72,6 @@ def rewrite_store(
     if attach_options is None:
         attach_options = encryption.attach_options(store.key.secret) if store.key else ""
     con, path = store.con, store.path
-    for leftover in temporary_copies(path):
-        _remove(leftover)
     source = _current_database(con)
     con.execute("CHECKPOINT")
     before = _size(path) + _size(_wal(path))

@@ -123,7 +123,8 @@ def test_explain_in_text_mode(cli) -> None:
 def test_min_score_above_every_score_returns_nothing(cli) -> None:
     add_fillers(cli)
     add(cli, "the dentist said to floss more")
-    result = cli("--json", "recall", "dentist floss", "--min-score", "2")
+    # Scores approach 1 and never reach it (memcli/search/fusion.py).
+    result = cli("--json", "recall", "dentist floss", "--min-score", "1")
     assert result.code == 0, result
     assert result.json() == []
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from memcli.store.rewrite import temporary_copies
+from memcli.store.connection import rewrite_leftovers
 
 MOMENTS = 20 if os.environ.get("MEMCLI_TEST_PROFILE") == "full" else 6
 AS_OF = "2031-01-01"  # years later: decay archives, so the run has every kind of work
@@ -100,5 +100,5 @@ def test_killed_consolidate_loses_nothing(tmp_path: Path) -> None:
         again = _memcli(db, "--json", "consolidate", "--as-of", AS_OF)
         assert again.returncode == 0, again.stderr
         _check(db, expected)
-        assert temporary_copies(db) == []
+        assert rewrite_leftovers(db) == []
         db.unlink()

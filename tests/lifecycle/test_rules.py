@@ -54,7 +54,12 @@ def memory(seq: int, text: str, days: float = 0, pinned: bool = False) -> Memory
         ("build server 3 is down", "build server 7 is down", 0.96, None),
         ("note 3 about walnuts", "note 4 about walnuts", 0.98, None),
         ("port 22 is open", "port 80 is open", 0.95, None),  # before the verb: the subject
-        ("Invoice 1042 is due on 2026-03-01", "Invoice 1042 is now due on 2026-03-15", 0.9, "update"),
+        (
+            "Invoice 1042 is due on 2026-03-01",
+            "Invoice 1042 is now due on 2026-03-15",
+            0.9,
+            "update",
+        ),
         ("the staging port is 6543", "the staging port is now 6544", 0.9, "update"),
         ("flat 4b has a leak", "flat 4c has a leak", 0.95, None),
         ("I have 16GB of RAM", "I now have 32GB of RAM", 0.9, "update"),
@@ -107,7 +112,7 @@ def test_relation(older: str, newer: str, cosine: float | None, expected: str | 
 def test_families_of_numbered_things_never_merge(
     noun: str, numbers: list[int], predicate: str, prefix: str
 ) -> None:
-    """"X n is Y" for many n: every pair is two facts, whatever the vectors say."""
+    """ "X n is Y" for many n: every pair is two facts, whatever the vectors say."""
     readings = [read(f"{prefix}{noun} {n} {predicate}") for n in numbers]
     for i, older in enumerate(readings):
         for newer in readings[i + 1 :]:

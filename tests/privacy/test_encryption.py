@@ -18,7 +18,8 @@ import pytest
 from memcli.security import keys
 from memcli.store import encryption
 from memcli.store import rewrite as rewrite_module
-from memcli.store.rewrite import RewriteFailed, temporary_copies
+from memcli.store.connection import rewrite_leftovers
+from memcli.store.rewrite import RewriteFailed
 from tests.cli.helpers import add, assert_clean_error, export_all, sha256
 from tests.support.keyrings import MemoryKeyring
 
@@ -190,7 +191,7 @@ def test_encrypt_then_decrypt_keeps_every_memory(
     assert_unreadable_without_key(store_path)
     assert export_all(cli) == before
     assert cli("--json", "recall", "vault combination").json()[0]["text"] == SECRET
-    assert temporary_copies(store_path) == []
+    assert rewrite_leftovers(store_path) == []
     before = export_all(cli)  # recall reinforced the memory it showed
 
     again = cli("encrypt")
@@ -204,7 +205,7 @@ def test_encrypt_then_decrypt_keeps_every_memory(
     duckdb.connect(str(store_path), read_only=True).close()
     assert export_all(cli) == before
     assert_clean_error(cli("decrypt"), 1, "not encrypted")
-    assert temporary_copies(store_path) == []
+    assert rewrite_leftovers(store_path) == []
 
 
 def test_encrypt_with_memcli_key_and_no_keyring(
@@ -239,7 +240,7 @@ def test_a_failed_encrypt_leaves_the_plain_store_as_it_was(
     assert result.code == 1 and "Traceback" not in result.stderr
     assert sha256(store_path) == before
     assert not encryption.is_encrypted(store_path)
-    assert temporary_copies(store_path) == []
+    assert rewrite_leftovers(store_path) == []
 
 
 def test_encrypt_and_decrypt_need_a_store(cli: Any, store_path: Path) -> None:
@@ -361,7 +362,7 @@ def test_a_copy_that_does_not_reopen_never_replaces_the_store(
     result = cli("encrypt")
     assert result.code == 1 and "does not open" in result.stderr, result
     assert sha256(store_path) == before and not encryption.is_encrypted(store_path)
-    assert temporary_copies(store_path) == []
+    assert rewrite_leftovers(store_path) == []
 
 
 HOLDER = """

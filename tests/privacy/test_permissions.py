@@ -18,8 +18,7 @@ import pytest
 from memcli.security.keys import StoreKey
 from memcli.store import encryption
 from memcli.store import rewrite as rewrite_module
-from memcli.store.connection import open_store
-from memcli.store.rewrite import temporary_copies
+from memcli.store.connection import open_store, rewrite_leftovers
 from tests.cli.helpers import add
 from tests.support.keyrings import MemoryKeyring
 
@@ -76,7 +75,7 @@ def test_rewrite_copies_are_private_while_they_exist(
     original = rewrite_module._verify
 
     def watching(con: Any, source: str) -> None:
-        for copy in temporary_copies(store_path):
+        for copy in rewrite_leftovers(store_path):
             seen[copy.name] = mode(copy)
         original(con, source)
 
@@ -87,7 +86,7 @@ def test_rewrite_copies_are_private_while_they_exist(
     finally:
         os.umask(old)
     assert seen and set(seen.values()) == {0o600}, seen
-    assert temporary_copies(store_path) == []
+    assert rewrite_leftovers(store_path) == []
 
 
 def test_spill_files_of_an_encrypted_writer_are_private(tmp_path: Path, umask_022: None) -> None:

@@ -134,3 +134,48 @@ def test_killed_adds_never_lose_a_printed_id(kind: str, store_path: Path) -> Non
         ids = check_store(store_path).ids
         assert printed <= ids, f"kill {attempt}: printed ids lost: {printed - ids}"
     print(f"\n{kind}: {ADD_KILLS} kills of add, {len(printed) - 1} printed an id, 0 lost")
+
+
+def test_killed_decrypts_leave_no_plaintext_copy_behind(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decrypt writes a plaintext copy beside the encrypted store before it renames it
+    into place. Killed at any moment, the store is either still encrypted or wholly
+    decrypted; a copy left behind is reported by doctor ("may hold plaintext") and removed
+    by the next command that writes."""
+    from memcli.store.connection import rewrite_leftovers
+    from memcli.store.encryption import is_encrypted
+
+    monkeypatch.setenv("MEMCLI_KEY", secrets.token_hex(32))
+    subprocess.run(memcli("init", "--encrypt"), check=True, capture_output=True)
+    source = tmp_path / "lines.jsonl"
+    expected = write_import_file(source, "dec", random.Random(5))
+    subprocess.run(memcli("import", str(source)), check=True, capture_output=True)
+    rng = random.Random(7)
+    outcomes: Counter[str] = Counter()
+    for round_ in range(8 if FULL else 3):
+        if not is_encrypted(store_path):
+            subprocess.run(memcli("encrypt"), check=True, capture_output=True)
+        process = subprocess.Popen(
+            memcli("decrypt"), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60
+        while not rewrite_leftovers(store_path) and process.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        time.sleep(0 if round_ == 0 else rng.uniform(0, 0.3))  # the first kill finds a copy
+        process.kill()
+        process.wait()
+        left = rewrite_leftovers(store_path)
+        outcomes["copy left" if left else "no copy left"] += 1
+        if left:
+            doctor = subprocess.run(memcli("doctor"), capture_output=True, text=True)
+            assert doctor.returncode == 1, doctor
+            assert "leftovers" in doctor.stdout and "rewrite-" in doctor.stdout, doctor
+            if is_encrypted(store_path) and any(not is_encrypted(p) for p in left):
+                assert "may hold plaintext" in doctor.stdout, doctor
+        subprocess.run(memcli("add", f"after kill {sum(outcomes.values())}"), check=True)
+        assert rewrite_leftovers(store_path) == []
+        assert expected <= check_store(store_path).ids
+    assert outcomes["copy left"] >= 1, outcomes
+    print(f"\nkilled decrypts: {dict(outcomes)}")
