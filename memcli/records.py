@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-STATES = ("active", "archived")
+# "pending": written by an agent and held from recall until a person approves it
+# (memcli review; [mcp] writes = "pending").
+STATES = ("active", "archived", "pending")
 SOURCES = ("cli", "tui", "import", "mcp")
 
 
@@ -27,6 +29,15 @@ class Memory:
     reinforced_at: datetime | None
     reinforcements: int
     seq: int = 0
+    origin: str | None = None
+    """Where it came from beyond `source`: an MCP client's name and version."""
+    reviewed_at: datetime | None = None
+    """When a person approved it (memcli review); None for what a person wrote."""
+
+    @property
+    def needs_review(self) -> bool:
+        """Written by an agent and not yet looked at by a person."""
+        return self.source == "mcp" and self.reviewed_at is None
 
 
 @dataclass(frozen=True)

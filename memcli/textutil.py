@@ -104,6 +104,19 @@ def check_tag_count(tags: list[str]) -> list[str]:
     return tags
 
 
+# What an agent's text may not bring in: characters that hide text from a person reviewing
+# it (zero-width spaces and joiners, word joiner, BOM, bidirectional controls, soft hyphen)
+# and control characters other than newline and tab (terminal escapes).
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def strip_hidden(text: str) -> str:
+    """`text` without what a reviewing person could not see (see _HIDDEN); CRLF -> LF."""
+    return _HIDDEN.sub("", text.replace("\r\n", "\n"))
+
+
 def tag_line(tags: list[str]) -> str:
     """Tags as people read them, "#work #db", safe to show (see printable)."""
     return printable(" ".join(f"#{t}" for t in tags))

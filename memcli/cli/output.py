@@ -102,7 +102,11 @@ def memory_row(
     caller styles as a whole)."""
     tags = tag_line(memory.tags)
     age = humanize_age(memory.created_at, now)
-    marks = ("📌 " if memory.pinned else "") + ("[archived] " if memory.state != "active" else "")
+    marks = "📌 " if memory.pinned else ""
+    if memory.state != "active":
+        marks += f"[{memory.state}] "
+    elif memory.needs_review:
+        marks += "[unreviewed] "
     meta = "  ".join(p for p in (tags, age, trail) if p)
     width = text_width(len(memory.id) + len(lead) + len(meta) + len(marks) + 8)
     shown_id, shown_meta = (memory.id, meta) if plain else (id_style(memory.id), dim(meta))

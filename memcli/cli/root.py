@@ -156,6 +156,7 @@ MODULES = (
     "admin",
     "privacy",
     "tui",
+    "agents",
 )
 COMMAND_MODULES = {
     "add": "add",
@@ -173,6 +174,8 @@ COMMAND_MODULES = {
     "encrypt": "privacy",
     "decrypt": "privacy",
     "tui": "tui",
+    "mcp": "agents",
+    "review": "agents",
 }
 _GLOBAL_OPTIONS_WITH_A_VALUE = ("--db",)
 _ALL_COMMANDS_OPTIONS = ("-h", "--help", "--version")

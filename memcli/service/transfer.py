@@ -33,6 +33,8 @@ _FIELDS = {
     "updated_at",
     "added_at",
     "reinforcements",
+    "origin",
+    "reviewed_at",
 }
 
 
@@ -51,11 +53,13 @@ def memory_json(memory: Memory) -> dict[str, Any]:
         "added_at": to_utc_iso(memory.added_at),
         "updated_at": to_utc_iso(memory.updated_at),
         "reinforcements": memory.reinforcements,
+        "origin": memory.origin,
+        "reviewed_at": None if memory.reviewed_at is None else to_utc_iso(memory.reviewed_at),
     }
 
 
 def export_memories(ctx: Context, include_archived: bool) -> list[Memory]:
-    states = ("active", "archived") if include_archived else ("active",)
+    states = STATES if include_archived else ("active",)
     try:
         with ctx.store(write=False) as store:
             return rows.select(store.con, Filters(states=states), "m.created_at, m.seq", None)
@@ -163,10 +167,21 @@ def _parse_line(number: int, raw: bytes, ctx: Context, now: datetime) -> _Incomi
         state=state,
         source=source,
         superseded_by=_link(data),
+        origin=_origin(data),
+        reviewed_at=None
+        if data.get("reviewed_at") is None
+        else _time_field(data, "reviewed_at", now),
         reinforced_at=None,
         reinforcements=0,
     )
     return _Incoming(number, memory, prepare(text), memory_id is not None)
+
+
+def _origin(data: dict[str, Any]) -> str | None:
+    value = data.get("origin")
+    if value is not None and (not isinstance(value, str) or len(value) > 200):
+        raise ValueError("'origin' must be a string of at most 200 characters")
+    return value
 
 
 def _link(data: dict[str, Any]) -> str | None:

@@ -35,8 +35,15 @@ def add(
     at: datetime | None = None,
     source: str = "cli",
     supersedes: str | None = None,
+    origin: str | None = None,
+    pending: bool = False,
+    reason: str | None = None,
 ) -> AddResult:
-    """Store a memory, or reinforce the existing one with the same normalised text."""
+    """Store a memory, or reinforce the existing one with the same normalised text.
+
+    `origin` says who wrote it beyond `source` (an MCP client); `pending` holds it from
+    recall until a person approves it; `reason` goes into the history of what it
+    supersedes."""
     text = check_text(text, ctx.settings.max_text_bytes)
     _check_importance(importance)
     prepared = prepare(text)
@@ -49,9 +56,11 @@ def add(
         old = resolve(con, supersedes) if supersedes else None
         existing = rows.find_by_hash(con, prepared.hash)
         if existing is not None and (old is None or old.id != existing.id):
-            memory = _reinforce_duplicate(con, existing, tags, importance, pinned, now)
+            memory = _reinforce_duplicate(
+                con, existing, tags, importance, pinned, now, by_agent=source == "mcp"
+            )
             if old is not None:
-                _supersede(con, old, memory.id, now)
+                _supersede(con, old, memory.id, now, reason)
             return AddResult(memory, "reinforced", old.id if old else None)
         memory = Memory(
             id=unused_id(con),
@@ -62,25 +71,30 @@ def add(
             updated_at=now,
             importance=importance,
             pinned=pinned,
-            state="active",
+            state="pending" if pending else "active",
             source=source,
             superseded_by=None,
             reinforced_at=None,
             reinforcements=0,
+            origin=origin,
         )
         memory.seq = insert_memory(
             con, memory, prepared, vectors, embedder.name if embedder else None
         )
-        event_log.add_event(con, memory.id, now, "created", f"source={source}")
+        by = f" by={origin}" if origin else ""
+        event_log.add_event(con, memory.id, now, "created", f"source={source}{by}")
         if old is not None:
-            _supersede(con, old, memory.id, now)
+            _supersede(con, old, memory.id, now, reason)
         return AddResult(memory, "added", old.id if old else None)
 
 
-def _supersede(con: duckdb.DuckDBPyConnection, old: Memory, new_id: str, now: datetime) -> None:
+def _supersede(
+    con: duckdb.DuckDBPyConnection, old: Memory, new_id: str, now: datetime, reason: str | None
+) -> None:
     """Archive `old` with a link to the memory that replaces it; both histories say so."""
     rows.update_fields(con, old.seq, now, state="archived", superseded_by=new_id)
-    event_log.add_event(con, old.id, now, "superseded", f"by={new_id}")
+    why = f" reason={reason}" if reason else ""
+    event_log.add_event(con, old.id, now, "superseded", f"by={new_id}{why}")
     event_log.add_event(con, new_id, now, "supersedes", f"old={old.id}")
 
 
@@ -91,8 +105,10 @@ def _reinforce_duplicate(
     importance: int,
     pinned: bool,
     now: datetime,
+    by_agent: bool = False,
 ) -> Memory:
-    """Re-adding known text: count a reinforcement, unite tags, wake it if archived."""
+    """Re-adding known text: count a reinforcement, unite tags, wake it if archived. An
+    agent's re-add never approves a pending memory; a person's re-add vouches for it."""
     merged_tags = existing.tags + [t for t in tags if t not in existing.tags]
     changes: dict[str, object] = {}
     if merged_tags != existing.tags:
@@ -101,8 +117,10 @@ def _reinforce_duplicate(
         changes["importance"] = importance
     if pinned and not existing.pinned:
         changes["pinned"] = True
-    if existing.state != "active":
+    if existing.state != "active" and not (by_agent and existing.state == "pending"):
         changes["state"] = "active"
+    if not by_agent and existing.needs_review:
+        changes["reviewed_at"] = now
     if changes:
         rows.update_fields(con, existing.seq, now, **changes)
     rows.count_reinforcement(con, existing.seq, now)

@@ -15,7 +15,7 @@ from memcli.store.meta import bump_memories_version, bump_vectors_version
 
 _COLUMNS = (
     "seq, id, text, tags, created_at, added_at, updated_at, importance, pinned, state, "
-    "source, superseded_by, reinforced_at, reinforcements"
+    "source, superseded_by, reinforced_at, reinforcements, origin, reviewed_at"
 )
 
 
@@ -29,6 +29,8 @@ class Filters:
     states: tuple[str, ...] = ("active",)
     sources: tuple[str, ...] = ()
     ids: tuple[str, ...] = field(default=())
+    below_seq: int | None = None  # a page after the one that ended at this seq
+    unreviewed: bool = False  # only what an agent wrote and no person has reviewed
 
     def sql(self, alias: str = "m") -> tuple[str, list[Any]]:
         """A WHERE condition over memories (aliased `alias`) and its parameters."""
@@ -52,6 +54,11 @@ class Filters:
         if self.ids:
             parts.append(f"{alias}.id IN ({_marks(self.ids)})")
             params.extend(self.ids)
+        if self.below_seq is not None:
+            parts.append(f"{alias}.seq < ?")
+            params.append(self.below_seq)
+        if self.unreviewed:
+            parts.append(f"{alias}.source = 'mcp' AND {alias}.reviewed_at IS NULL")
         return (" AND ".join(parts) or "TRUE"), params
 
 
@@ -86,6 +93,8 @@ def _memory(row: tuple[Any, ...]) -> Memory:
         superseded_by=row[11],
         reinforced_at=reinforced,
         reinforcements=row[13],
+        origin=row[14],
+        reviewed_at=from_db(row[15]),
     )
 
 
@@ -124,15 +133,26 @@ def insert_many(
         [m.reinforcements for m in memories],
         list(doc_lens),
     ]
+    # Provenance (schema 6) only when a memory has some: the columns default to NULL.
+    provenance = any(m.origin is not None or m.reviewed_at is not None for m in memories)
+    if provenance:
+        columns.append([m.origin for m in memories])
+        columns.append([None if m.reviewed_at is None else to_db(m.reviewed_at) for m in memories])
+    extra = ", origin, reviewed_at" if provenance else ""
+    given = (
+        ", unnest(?::VARCHAR[]) AS origin, unnest(?::TIMESTAMP[]) AS reviewed_at"
+        if provenance
+        else ""
+    )
     rows = con.execute(
-        """
+        f"""
         INSERT INTO memories (id, text, text_hash, tags, created_at, added_at, updated_at,
             importance, pinned, state, source, superseded_by, reinforced_at, reinforcements,
-            doc_len)
+            doc_len{extra})
         SELECT id, text, text_hash,
                CASE WHEN tags = '' THEN []::VARCHAR[] ELSE string_split(tags, chr(31)) END,
                created_at, added_at, updated_at, importance, pinned, state, source,
-               superseded_by, reinforced_at, reinforcements, doc_len
+               superseded_by, reinforced_at, reinforcements, doc_len{extra}
         FROM (SELECT unnest(?::VARCHAR[]) AS id, unnest(?::VARCHAR[]) AS text,
                      unnest(?::VARCHAR[]) AS text_hash, unnest(?::VARCHAR[]) AS tags,
                      unnest(?::TIMESTAMP[]) AS created_at, unnest(?::TIMESTAMP[]) AS added_at,
@@ -140,7 +160,8 @@ def insert_many(
                      unnest(?::BOOLEAN[]) AS pinned, unnest(?::VARCHAR[]) AS state,
                      unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS superseded_by,
                      unnest(?::TIMESTAMP[]) AS reinforced_at,
-                     unnest(?::INTEGER[]) AS reinforcements, unnest(?::INTEGER[]) AS doc_len)
+                     unnest(?::INTEGER[]) AS reinforcements,
+                     unnest(?::INTEGER[]) AS doc_len{given})
         RETURNING id, seq
         """,
         columns,
@@ -249,8 +270,12 @@ def update_text(
 
 
 def update_fields(con: duckdb.DuckDBPyConnection, seq: int, now: datetime, **fields: Any) -> None:
-    """Set plain columns (tags, importance, pinned, state, superseded_by, created_at)."""
-    allowed = {"tags", "importance", "pinned", "state", "superseded_by", "created_at"}
+    """Set plain columns (tags, importance, pinned, state, superseded_by, created_at,
+    reviewed_at)."""
+    allowed = {
+        *("tags", "importance", "pinned", "state", "superseded_by", "created_at"),
+        "reviewed_at",
+    }
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"not an updatable column: {sorted(unknown)}")

@@ -242,12 +242,20 @@ def m005_uncompressed_vectors(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE vectors_m004")
 
 
+def m006_provenance(con: duckdb.DuckDBPyConnection) -> None:
+    """Who wrote a memory beyond its source (an MCP client's name and version) and when a
+    person reviewed what an agent wrote (memcli review)."""
+    con.execute("ALTER TABLE memories ADD COLUMN origin VARCHAR")
+    con.execute("ALTER TABLE memories ADD COLUMN reviewed_at TIMESTAMP")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_create_tables", m001_create_tables),
     ("m002_quantised_vectors", m002_quantised_vectors),
     ("m003_consolidation", m003_consolidation),
     ("m004_memories_without_indexes", m004_memories_without_indexes),
     ("m005_uncompressed_vectors", m005_uncompressed_vectors),
+    ("m006_provenance", m006_provenance),
 ]
 CURRENT_VERSION = len(MIGRATIONS)
 

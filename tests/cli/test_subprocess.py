@@ -204,7 +204,7 @@ def test_importing_the_cli_is_light() -> None:
     modules = loaded_modules("import memcli.cli")
     assert "memcli" in modules
     assert "fastembed" not in modules and "textual" not in modules
-    assert "onnxruntime" not in modules
+    assert "onnxruntime" not in modules and "mcp" not in modules
 
 
 def test_help_does_not_load_the_model() -> None:
@@ -218,7 +218,7 @@ def test_help_does_not_load_the_model() -> None:
     assert "Usage: memcli" in completed.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines()}
     assert "memcli.cli" in imported  # the probe works
-    for heavy in ("fastembed", "onnxruntime", "textual"):
+    for heavy in ("fastembed", "onnxruntime", "textual", "mcp"):
         assert heavy not in imported
 
 

@@ -58,8 +58,8 @@ def test_m005_rebuilds_a_small_vectors_table_and_keeps_every_row(cli, store_path
     # The probe can tell: schema 4 lets DuckDB compress the blobs.
     assert _methods_for_repeated_blobs(store_path, tmp_path) != {"Uncompressed"}
     with open_store(store_path, write=False) as store:  # a reader migrates through a writer
-        assert migrations.stored_version(store.con) == migrations.CURRENT_VERSION == 5
-    assert contents(store_path) == {**before, "version": ("5",)}
+        assert migrations.stored_version(store.con) == migrations.CURRENT_VERSION
+    assert contents(store_path) == {**before, "version": (str(migrations.CURRENT_VERSION),)}
     assert _methods_for_repeated_blobs(store_path, tmp_path) == {"Uncompressed"}
     assert recall_ids(cli, "staging db port", "--mode", "semantic")[0] == kept["port"]
     assert recall_ids(cli, "staging db port")[0] == kept["port"]
@@ -73,8 +73,8 @@ def test_m005_leaves_a_larger_vectors_table_as_it_is(
     before = contents(store_path)
     monkeypatch.setattr(migrations, "_WHOLE_TABLE_ROWS", 3)  # fewer than the store holds
     with open_store(store_path, write=True) as store:
-        assert migrations.stored_version(store.con) == 5
-    assert contents(store_path) == {**before, "version": ("5",)}
+        assert migrations.stored_version(store.con) == migrations.CURRENT_VERSION
+    assert contents(store_path) == {**before, "version": (str(migrations.CURRENT_VERSION),)}
     assert _methods_for_repeated_blobs(store_path, tmp_path) != {"Uncompressed"}
     assert recall_ids(cli, "staging db port")[0] == kept["port"]
 
