@@ -27,7 +27,7 @@ from memcli import __version__
 from memcli.errors import MemcliError
 from memcli.mcp.settings import McpSettings
 from memcli.records import Memory
-from memcli.service import agents
+from memcli.service import agents, reading
 from memcli.service.context import Context
 from memcli.textutil import strip_hidden
 from memcli.timeparse import to_utc_iso
@@ -118,8 +118,9 @@ def memory_out(memory: Memory) -> MemoryOut:
     )
 
 
-def build_server(ctx: Context, settings: McpSettings) -> MCPServer:
-    """The server with its tools; `recall`, `list_recent` and `get` only when read-only."""
+def build_server(ctx: Context, settings: McpSettings) -> tuple[MCPServer, Reinforcements]:
+    """The server with its tools (`recall`, `list_recent` and `get` only when read-only),
+    and the reinforcements its recalls leave to write."""
     server = MCPServer(
         name="memcli",
         version=__version__,
@@ -127,6 +128,7 @@ def build_server(ctx: Context, settings: McpSettings) -> MCPServer:
         log_level="WARNING",
     )
     lock = threading.Lock()
+    later = Reinforcements(ctx, lock)
 
     def call(work: Callable[[], T]) -> T:
         with lock:
@@ -148,7 +150,12 @@ def build_server(ctx: Context, settings: McpSettings) -> MCPServer:
         """Find the person's memories by meaning and by exact words, best first. Returns
         nothing when nothing is relevant. `since`/`until` take dates (2025-03-14) or
         relative forms (3d, last week)."""
-        hits = call(lambda: agents.recall(ctx, query, limit=k, tags=tags, since=since, until=until))
+        hits = call(
+            lambda: agents.recall(
+                ctx, query, limit=k, tags=tags, since=since, until=until, reinforce=False
+            )
+        )
+        later.add(hits)
         budget, shown, truncated = settings.recall_chars, [], False
         for hit in hits:
             if budget <= 0:
@@ -179,7 +186,7 @@ def build_server(ctx: Context, settings: McpSettings) -> MCPServer:
 
     if settings.read_only:
         _guide(server)
-        return server
+        return server, later
 
     @server.tool(annotations=_annotations("Remember a fact", read_only=False))
     def remember(
@@ -225,7 +232,43 @@ def build_server(ctx: Context, settings: McpSettings) -> MCPServer:
         return ForgetOut(forgotten=[m.id for m in gone])
 
     _guide(server)
-    return server
+    return server, later
+
+
+class Reinforcements:
+    """Recalled hits counted as reinforcements in one write a minute, not one per call.
+
+    Every write to memories makes the next recall re-read the in-process keyword index
+    (memcli.search.keyword_index), which a warm server otherwise keeps: written per call,
+    a reinforcement would cost every recall that reload. The day rule is checked when the
+    batch is written; what is pending when the server stops is written then (a killed
+    server loses at most a minute of reinforcements, never a memory)."""
+
+    def __init__(self, ctx: Context, lock: threading.Lock, every: float = 60.0) -> None:
+        self._ctx, self._lock, self._every = ctx, lock, every
+        self._hits: list[Any] = []
+        self._timer: threading.Timer | None = None
+        self._guard = threading.Lock()
+
+    def add(self, hits: list[Any]) -> None:
+        with self._guard:
+            self._hits.extend(hits)
+            if self._timer is None and self._hits:
+                self._timer = threading.Timer(self._every, self.flush)
+                self._timer.daemon = True  # flush() at exit writes what is left
+                self._timer.start()
+
+    def flush(self) -> None:
+        with self._guard:
+            hits, self._hits, self._timer = self._hits, [], None
+        if hits:
+            with self._lock:
+                try:
+                    reading.reinforce_recalled(self._ctx, hits)
+                except MemcliError:
+                    pass  # a busy or full store: these recalls go uncounted
+                finally:
+                    self._ctx.notices.clear()
 
 
 def _guide(server: MCPServer) -> None:
@@ -254,4 +297,8 @@ def _client(mcp_context: McpContext[Any, Any]) -> str:
 def serve(ctx: Context, settings: McpSettings) -> None:
     """Serve on stdin/stdout until the client closes stdin."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="memcli mcp: %(message)s")
-    build_server(ctx, settings).run()
+    server, reinforcements = build_server(ctx, settings)
+    try:
+        server.run()
+    finally:
+        reinforcements.flush()

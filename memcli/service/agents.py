@@ -107,8 +107,10 @@ def recall(
     tags: list[str] | None = None,
     since: str | None = None,
     until: str | None = None,
+    reinforce: bool = True,
 ) -> list[Hit]:
-    """The CLI's recall (hybrid, its floor, reinforcement) for an agent."""
+    """The CLI's recall (hybrid, its floor, reinforcement unless `reinforce` is off: the
+    caller then counts it with reading.reinforce_recalled) for an agent."""
     if not query.strip():
         raise UsageError("the query is empty")
     _check_limit(limit)
@@ -118,7 +120,8 @@ def recall(
         since=parse_when(since, now).start if since else None,
         until=parse_when(until, now).end if until else None,
     )
-    return reading.recall_memories(ctx, RecallRequest(query, limit=limit, filters=filters))
+    request = RecallRequest(query, limit=limit, filters=filters)
+    return reading.recall_memories(ctx, request, reinforce=reinforce)
 
 
 def recent(ctx: Context, limit: int, cursor: int | None) -> list[Memory]:

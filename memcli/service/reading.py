@@ -95,6 +95,12 @@ def recall_memories(
     return hits
 
 
+def reinforce_recalled(ctx: Context, hits: list[Hit]) -> None:
+    """Count the hits of a recall made with reinforce=False as recalled (a server that
+    answers first and writes after)."""
+    _reinforce(ctx, [h.memory for h in hits], ctx.now(), "recalled", False)
+
+
 def _reinforce(
     ctx: Context, memories: list[Memory], now: datetime, why: str, say_unwritten: bool
 ) -> set[int]:

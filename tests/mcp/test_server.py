@@ -113,12 +113,14 @@ async def test_remember_is_pending_until_a_person_approves_it(memcli_home: Path)
         found = await call(client, "recall", query="what tea does Priya like")
         hit = found["hits"][0]
         assert (hit["id"], hit["reviewed"], hit["origin"]) == (memory_id, True, "test-agent 1.0")
-        again = await call(client, "remember", text="priya prefers green  TEA")
-        assert again["id"] == memory_id and again["status"] == "reinforced"
     history = json.loads(memcli("--json", "history", memory_id).stdout)
     details = [(e["kind"], e["detail"]) for e in history["events"]]
     assert ("created", "source=mcp by=test-agent 1.0") in details
     assert ("reviewed", "approved") in details
+    assert ("reinforced", "recalled") in details  # written in a batch, at the latest at exit
+    async with session() as client:
+        again = await call(client, "remember", text="priya prefers green  TEA")
+        assert again["id"] == memory_id and again["status"] == "reinforced"
 
 
 @run
