@@ -53,7 +53,8 @@ async def served(bench: Bench, db: Path, asked: list[str]) -> tuple[float, list[
     info = Implementation(name="bench", version="1")
     started = time.perf_counter()
     async with (
-        stdio_client(params) as (read, write),
+        # The server's stderr goes to this process's real stderr (its messages, if any).
+        stdio_client(params, errlog=sys.__stderr__ or sys.stderr) as (read, write),
         ClientSession(read, write, client_info=info) as client,
     ):
         await client.initialize()

@@ -344,6 +344,14 @@ def test_warm_times_recalls(bench: Any, capsys: Any) -> None:
     assert len(steps) == 6 and all(float(v) >= 0 for v in steps)
 
 
+def test_mcp_call_times_tool_calls_on_a_served_store(bench: Any, capsys: Any) -> None:
+    pytest.importorskip("mcp", reason="the mcp extra is not installed")
+    out, results = bench("mcp_call", "--sizes", "20", "--runs", "3", capsys=capsys)
+    _recorded_newest_first(results, "memcli mcp: recall tool calls")
+    row = _row(out, "20")
+    assert len(row) == 5 and all(float(v) > 0 for v in row)
+
+
 def test_scale_runs_every_cold_command(bench: Any, capsys: Any) -> None:
     out, results = bench(
         "scale", "--sizes", "20", "--runs", "1", "--import-count", "10", capsys=capsys
