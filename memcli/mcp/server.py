@@ -224,11 +224,12 @@ def build_server(ctx: Context, settings: McpSettings) -> tuple[MCPServer, Reinfo
         )
 
     @server.tool(annotations=_annotations("Forget memories", read_only=False, destructive=True))
-    def forget(ids: list[str], reason: str) -> ForgetOut:
+    def forget(ids: list[str], reason: str, mcp_context: McpContext) -> ForgetOut:
         """Delete memories for good, by their full ids (at most 20), with a reason. Only
         memories that agents wrote, unless the person allows more; never by a query."""
         allow_any = settings.forget == "any"
-        gone = call(lambda: agents.forget(ctx, ids, reason, allow_any))
+        client = _client(mcp_context)
+        gone = call(lambda: agents.forget(ctx, ids, reason, allow_any, client))
         return ForgetOut(forgotten=[m.id for m in gone])
 
     _guide(server)

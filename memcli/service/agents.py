@@ -140,9 +140,10 @@ def get(ctx: Context, ids: list[str]) -> list[Memory]:
     return [m for m in found if m.state != "pending"]
 
 
-def forget(ctx: Context, ids: list[str], reason: str, allow_any: bool) -> list[Memory]:
+def forget(ctx: Context, ids: list[str], reason: str, allow_any: bool, client: str) -> list[Memory]:
     """Forget the memories named by their full ids, all of them or none: only what agents
-    wrote unless the person's config allows more (`allow_any`)."""
+    wrote unless the person's config allows more (`allow_any`). The client and its reason
+    are kept (not the text): `memcli history ID` shows who forgot it and why."""
     if not reason.strip():
         raise UsageError("say why these memories should go (reason)")
     memories = _exact(ctx, ids)
@@ -154,7 +155,8 @@ def forget(ctx: Context, ids: list[str], reason: str, allow_any: bool) -> list[M
                 "(nothing was forgotten)",
                 'ask the person to run memcli forget, or set [mcp] forget = "any"',
             )
-    forgetting.forget(ctx, memories)
+    why = strip_hidden(reason).strip()[:200]
+    forgetting.forget(ctx, memories, by_agent=(client, why))
     return memories
 
 

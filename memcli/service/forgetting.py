@@ -14,6 +14,7 @@ from memcli.search.recall import RecallRequest
 from memcli.service.context import Context
 from memcli.service.lookup import resolve_all
 from memcli.service.reading import recall_memories
+from memcli.store import events as event_log
 from memcli.store import memories as rows
 from memcli.store import meta as store_meta
 from memcli.store.connection import NoStore, Store
@@ -55,11 +56,17 @@ def select_for_forget(ctx: Context, selector: ForgetSelector) -> list[Memory]:
         return []
 
 
-def forget(ctx: Context, memories: list[Memory], erase_now: bool = False) -> int:
+def forget(
+    ctx: Context,
+    memories: list[Memory],
+    erase_now: bool = False,
+    by_agent: tuple[str, str] | None = None,
+) -> int:
     """Delete the memories (text, history, postings, vectors); returns how many were deleted.
 
     The deleted bytes stay in the file's free blocks until the next consolidate rewrites
-    it, or at once with `erase_now`."""
+    it, or at once with `erase_now`. `by_agent` (client, reason) records who forgot them
+    and why, in the same transaction (memcli history ID shows it)."""
     if not memories:
         return 0
     with ctx.store(write=True) as store:
@@ -68,6 +75,9 @@ def forget(ctx: Context, memories: list[Memory], erase_now: bool = False) -> int
             seqs = [m.seq for m in memories if m.id in present]
             rows.delete(con, seqs)
             store_meta.set_meta(con, "needs_erasure", "1")
+            if by_agent is not None:
+                gone = [m.id for m in memories if m.id in present]
+                event_log.add_forgotten_by_agent(con, gone, ctx.now(), *by_agent)
         if erase_now:
             erase(store)
         return len(seqs)

@@ -7,12 +7,14 @@ from datetime import datetime
 
 import duckdb
 
+from memcli.errors import NotFound
 from memcli.records import Event, Memory
 from memcli.service.context import Context
 from memcli.service.lookup import resolve
 from memcli.store import consolidation as runs
 from memcli.store import events as event_log
 from memcli.store import memories as rows
+from memcli.timeparse import to_utc_iso
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,16 @@ def history(ctx: Context, ref: str) -> History:
     """Read-only: looking at the history is not a reinforcement."""
     with ctx.store(write=False) as store:
         con = store.con
-        memory = resolve(con, ref)
+        try:
+            memory = resolve(con, ref)
+        except NotFound:
+            gone = event_log.forgotten_by_agent(con, ref.strip().lower())
+            if gone is None:
+                raise
+            raise NotFound(
+                f"memory {gone.memory_id} was forgotten by an agent on {to_utc_iso(gone.at)} "
+                f"({gone.detail})"
+            ) from None
         merge = runs.merge_of(con, memory.id) if memory.superseded_by else None
         return History(
             memory=memory,

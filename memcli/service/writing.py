@@ -16,6 +16,7 @@ from memcli.store import events as event_log
 from memcli.store import memories as rows
 from memcli.store import meta as store_meta
 from memcli.textutil import check_tag_count, check_text
+from memcli.timeparse import to_utc_iso
 
 
 @dataclass(frozen=True)
@@ -167,11 +168,28 @@ def edit(
         changes: dict[str, object] = {}
         if importance is not None and importance != memory.importance:
             changes["importance"] = importance
-        if at is not None:
+            event_log.add_event(
+                con, memory.id, now, "edited", f"importance {memory.importance} -> {importance}"
+            )
+        if at is not None and at != memory.created_at:
             changes["created_at"] = at
+            event_log.add_event(
+                con,
+                memory.id,
+                now,
+                "edited",
+                f"date {to_utc_iso(memory.created_at)} -> {to_utc_iso(at)}",
+            )
+        text_changed = prepared is not None and prepared.text != memory.text
+        if memory.needs_review and (changes or text_changed):
+            # A person changed what an agent wrote: they have read it (memcli review).
+            changes["reviewed_at"] = now
+            if memory.state == "pending":
+                changes["state"] = "active"
+            event_log.add_event(con, memory.id, now, "reviewed", "edited")
         if changes:
             rows.update_fields(con, memory.seq, now, **changes)
-        if prepared is not None and prepared.text != memory.text:
+        if prepared is not None and text_changed:
             rows.update_text(con, memory.seq, prepared.text, prepared.hash, prepared.doc_len, now)
             write_index(con, memory.seq, prepared, vectors, embedder.name if embedder else None)
             event_log.add_event(con, memory.id, now, "edited")

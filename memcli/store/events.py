@@ -43,6 +43,29 @@ def add_events(
         )
 
 
+def add_forgotten_by_agent(
+    con: duckdb.DuckDBPyConnection, ids: Sequence[str], at: datetime, origin: str, reason: str
+) -> None:
+    """What an agent forgot: ids, when, which client and why (never the text)."""
+    con.execute(
+        "INSERT INTO forgotten_by_agents SELECT unnest(?::VARCHAR[]), ?, ?, ?",
+        [list(ids), to_db(at), origin, reason],
+    )
+
+
+def forgotten_by_agent(con: duckdb.DuckDBPyConnection, memory_id: str) -> Event | None:
+    """How an agent forgot `memory_id` (kind "forgotten", detail "by=CLIENT reason=WHY")."""
+    row = con.execute(
+        "SELECT forgot_at, origin, reason FROM forgotten_by_agents WHERE id = ? "
+        "ORDER BY forgot_at DESC",
+        [memory_id],
+    ).fetchone()
+    if row is None:
+        return None
+    at = from_db(row[0]) or datetime.min.replace(tzinfo=UTC)
+    return Event(memory_id, at, "forgotten", f"by={row[1]} reason={row[2]}")
+
+
 def events(con: duckdb.DuckDBPyConnection, memory_id: str) -> list[Event]:
     """A memory's history, oldest first."""
     rows = con.execute(

@@ -243,10 +243,21 @@ def m005_uncompressed_vectors(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def m006_provenance(con: duckdb.DuckDBPyConnection) -> None:
-    """Who wrote a memory beyond its source (an MCP client's name and version) and when a
-    person reviewed what an agent wrote (memcli review)."""
+    """Who wrote a memory beyond its source (an MCP client's name and version), when a
+    person reviewed what an agent wrote (memcli review), and what agents forgot: the id,
+    the time, the client and its reason, never the text (a forget erases the history)."""
     con.execute("ALTER TABLE memories ADD COLUMN origin VARCHAR")
     con.execute("ALTER TABLE memories ADD COLUMN reviewed_at TIMESTAMP")
+    con.execute(
+        """
+        CREATE TABLE forgotten_by_agents (
+            id        VARCHAR NOT NULL,
+            forgot_at TIMESTAMP NOT NULL,
+            origin    VARCHAR,
+            reason    VARCHAR NOT NULL
+        )
+        """
+    )
 
 
 MIGRATIONS: list[tuple[str, Migration]] = [

@@ -17,7 +17,7 @@ from datetime import datetime
 from memcli.errors import MemcliError
 from memcli.records import Memory
 from memcli.search.recall import MODES, RecallRequest
-from memcli.service import browse, forgetting, reading, writing
+from memcli.service import agents, browse, forgetting, reading, writing
 from memcli.service.context import Context
 from memcli.service.reading import Shown
 from memcli.store.memories import Filters
@@ -100,6 +100,7 @@ class Browser:
         mode: str,
         archived: bool,
         wanted: Callable[[], bool] = lambda: True,
+        review: bool = False,
     ) -> SearchResult | None:
         """The best memories for `query`, or the most recent ones when it is blank.
 
@@ -107,8 +108,11 @@ class Browser:
         newer keystroke replaced must not keep the next one waiting."""
         assert mode in MODES
         states = ACTIVE_AND_ARCHIVED if archived else ACTIVE
+        filters = Filters(states=states)
+        if review:  # what agents wrote and no person has reviewed, pending ones included
+            filters = Filters(states=("active", "pending"), unreviewed=True)
         ran = mode if self.model_state == ModelState.READY else "keyword"
-        request = RecallRequest(query, limit=self.limit, filters=Filters(states=states), mode=ran)
+        request = RecallRequest(query, limit=self.limit, filters=filters, mode=ran)
         with self._store_lock:
             if not wanted():
                 return None
@@ -174,6 +178,10 @@ class Browser:
         state, event = ("archived", "archived") if archive else ("active", "restored")
         with self._store_lock:
             return writing.set_flag(self.ctx, [memory.id], "state", state, event)[0]
+
+    def approve(self, memory: Memory) -> None:
+        with self._store_lock:
+            agents.approve(self.ctx, [memory.id])
 
     def forget(self, memory: Memory) -> int:
         with self._store_lock:

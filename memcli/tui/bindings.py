@@ -50,6 +50,17 @@ SPECS: dict[str, KeySpec] = {
     "toggle_archived": KeySpec(
         "toggle_archived", "Archived", "Show or hide archived memories in the results."
     ),
+    "toggle_review": KeySpec(
+        "toggle_review",
+        "Review",
+        "Show only what agents wrote that you have not reviewed (as memcli review does).",
+        show=False,
+    ),
+    "approve": KeySpec(
+        "approve",
+        "Approve",
+        "Approve the highlighted agent-written memory (pending ones are then recalled).",
+    ),
     "help": KeySpec("help", "Help", "Show every key."),
     "back": KeySpec(
         "back",
@@ -79,6 +90,8 @@ MAIN_SCREEN = (
     "copy",
     "cycle_mode",
     "toggle_archived",
+    "toggle_review",
+    "approve",
     "help",
     "back",
     "cursor_down",

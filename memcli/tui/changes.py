@@ -59,6 +59,12 @@ def toggle_archive(
     return f"Archived {changed.id} (hidden while archived memories are off)", neighbour
 
 
+def approve(browser: Browser, memory: Memory, neighbour: str | None) -> Outcome:
+    """Approve an agent's memory; it leaves the review list, so the cursor moves on."""
+    browser.approve(memory)
+    return f"Approved {memory.id}", neighbour
+
+
 def forget(browser: Browser, memory: Memory, neighbour: str | None) -> Outcome:
     count = browser.forget(memory)
     return (f"Forgot {memory.id}" if count else f"{memory.id} was already gone"), neighbour

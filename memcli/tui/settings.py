@@ -34,6 +34,8 @@ DEFAULT_KEYS: dict[str, str] = {
     "copy": "ctrl+y",
     "cycle_mode": "ctrl+r",
     "toggle_archived": "ctrl+o",
+    "toggle_review": "f4",
+    "approve": "f5",
     "help": "f1",
     "back": "escape",
     "quit": "ctrl+q",

@@ -169,6 +169,10 @@ async def test_an_agent_forgets_only_what_agents_wrote(memcli_home: Path) -> Non
             client, "forget", ids=[f"id{i:05d}" for i in range(21)], reason="sweep"
         )
     assert memcli("show", person).returncode == 0
+    # The client and its reason are kept, not the text.
+    told = memcli("history", agent)
+    assert told.returncode == 1 and "forgotten by an agent" in told.stderr, told
+    assert "by=test-agent 1.0 reason=the user asked" in told.stderr
 
 
 @run

@@ -236,3 +236,37 @@ async def test_actions_without_a_memory_do_nothing(store_path: Path) -> None:
             await settle(pilot)
             assert app.screen is main_screen(app), key
         assert not store_path.exists()
+
+
+@run_async
+async def test_review_lists_what_agents_wrote_and_approve_lets_it_be_recalled(
+    store: Path,
+) -> None:
+    import json
+
+    from memcli.service.transfer import import_memories
+
+    line = {
+        "id": "agent001",
+        "text": "the user prefers window seats on trains",
+        "source": "mcp",
+        "origin": "some-agent 2.0",
+        "state": "pending",
+        "created_at": "2025-03-19T10:00:00Z",
+    }
+    assert import_memories(frozen_context(), [json.dumps(line).encode()], skip_bad=False).imported
+    async with started() as pilot:
+        app = pilot.app
+        assert "agent001" not in shown_ids(app)  # pending: not in the recent list
+        await pilot.press("f4")  # only what agents wrote and nobody reviewed
+        await settle(pilot)
+        assert shown_ids(app) == ["agent001"] and main_screen(app).status.review
+        await pilot.press("f5")  # approve
+        await settle(pilot)
+        assert shown_ids(app) == []
+        memory = stored(frozen_context(), "agent001")
+        assert memory is not None and memory.state == "active" and not memory.needs_review
+        assert _events("agent001")[-1] == ("reviewed", "approved")
+        await pilot.press("f4")
+        await settle(pilot)
+        assert "agent001" in shown_ids(app)

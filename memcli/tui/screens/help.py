@@ -19,7 +19,8 @@ ABOUT = (
     "Type to search; the list follows as you type. An empty search lists recent memories. "
     "Modes: hybrid (words and meaning), keyword (exact words, BM25), semantic (meaning). "
     "Strength is how well a memory is remembered (1.00 fresh or pinned, fading with time); "
-    "* marks pinned memories, dim rows are archived. Keys can be changed in config.toml "
+    "* marks pinned memories, ? what an agent wrote and you have not reviewed, dim rows "
+    "are archived. Keys can be changed in config.toml "
     "under [tui.keys], by the ids below."
 )
 

@@ -53,6 +53,7 @@ class MainScreen(Screen[None]):
         self.pick = pick
         self.mode = "hybrid"
         self.archived = False
+        self.review = False
         self.generation = 0
         self._select_after: str | None = None
 
@@ -101,11 +102,19 @@ class MainScreen(Screen[None]):
         self.generation += 1
         self._select_after = select_id
         self.status.busy = True
-        self.run_search(self.generation, self.query_text, self.mode, self.archived, delay)
+        self.run_search(
+            self.generation, self.query_text, self.mode, self.archived, delay, self.review
+        )
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def run_search(
-        self, generation: int, query: str, mode: str, archived: bool, delay: float
+        self,
+        generation: int,
+        query: str,
+        mode: str,
+        archived: bool,
+        delay: float,
+        review: bool = False,
     ) -> None:
         worker = get_current_worker()
         if delay:
@@ -116,7 +125,7 @@ class MainScreen(Screen[None]):
         def wanted() -> bool:
             return not worker.is_cancelled
 
-        result = self._guard(lambda: self.browser.search(query, mode, archived, wanted))
+        result = self._guard(lambda: self.browser.search(query, mode, archived, wanted, review))
         if result is not None and not worker.is_cancelled:
             self.post_message(SearchDone(generation, result))
 
@@ -253,6 +262,9 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in NEEDS_MEMORY and self.results.current is None:
             return None  # shown greyed out in the footer
+        if action == "approve":
+            memory = self._current_memory()
+            return bool(memory is not None and memory.needs_review)  # hidden otherwise
         return True
 
     # Key actions.
@@ -293,6 +305,17 @@ class MainScreen(Screen[None]):
         self.archived = not self.archived
         self.status.archived = self.archived
         self.search(delay=0, select_id=self._current_id())
+
+    def action_toggle_review(self) -> None:
+        self.review = not self.review
+        self.status.review = self.review
+        self.search(delay=0, select_id=self._current_id())
+
+    def action_approve(self) -> None:
+        memory = self._current_memory()
+        if memory is not None and memory.needs_review:
+            neighbour = self._neighbour_id() if self.review else memory.id
+            self.apply_change(lambda: changes.approve(self.browser, memory, neighbour))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.settings))

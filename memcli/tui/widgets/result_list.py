@@ -27,7 +27,8 @@ def row_text(row: Row) -> Text:
     """The row's text: dimmed (and italic) when archived, dimmed when a newer row seems to
     update it."""
     memory = row.memory
-    text = Text(("* " if memory.pinned else "") + first_line(memory.text))
+    marks = ("* " if memory.pinned else "") + ("? " if memory.needs_review else "")
+    text = Text(marks + first_line(memory.text))
     if memory.state != "active":
         text.stylize("dim italic")
     elif row.stale:

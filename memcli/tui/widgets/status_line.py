@@ -17,6 +17,8 @@ class StatusLine(Static):
     ran: reactive[str] = reactive("hybrid")
     """The mode the last search actually ran in (keyword while the model is missing)."""
     archived: reactive[bool] = reactive(False)
+    review: reactive[bool] = reactive(False)
+    """Only what agents wrote and no person has reviewed."""
     count: reactive[int | None] = reactive(None)
     recent: reactive[bool] = reactive(True)
     model: reactive[str] = reactive(ModelState.LOADING)
@@ -28,7 +30,10 @@ class StatusLine(Static):
         line = Text()
         line.append(f" {self.mode} ", style="reverse bold")
         line.append("  ")
-        line.append("active + archived" if self.archived else "active only")
+        if self.review:
+            line.append("written by agents, not reviewed", style="bold")
+        else:
+            line.append("active + archived" if self.archived else "active only")
         if self.count is not None:
             found = "recent" if self.recent else "found"
             line.append(f"  ·  {self.count} {found}")
