@@ -261,9 +261,12 @@ async def test_review_lists_what_agents_wrote_and_approve_lets_it_be_recalled(
         await pilot.press("f4")  # only what agents wrote and nobody reviewed
         await settle(pilot)
         assert shown_ids(app) == ["agent001"] and main_screen(app).status.review
+        shown = main_screen(app).detail
+        assert shown.memory is not None and shown.memory.origin == "some-agent 2.0"
         await pilot.press("f5")  # approve
         await settle(pilot)
         assert shown_ids(app) == []
+        assert main_screen(app).detail.memory is None
         memory = stored(frozen_context(), "agent001")
         assert memory is not None and memory.state == "active" and not memory.needs_review
         assert _events("agent001")[-1] == ("reviewed", "approved")

@@ -140,11 +140,13 @@ class MainScreen(Screen[None]):
         self.status.ran = result.mode
         self.results.show_rows(result.rows, self.browser.now(), self._select_after)
         if not result.rows:
-            self.detail.show_nothing(
-                "No memories yet: add one with the add key (see the footer)."
-                if recent
-                else "Nothing relevant. Try other words, another mode, or archived memories."
-            )
+            if self.review:
+                empty = "Nothing to review: what agents write and you have not read shows here."
+            elif recent:
+                empty = "No memories yet: add one with the add key (see the footer)."
+            else:
+                empty = "Nothing relevant. Try other words, another mode, or archived memories."
+            self.detail.show_nothing(empty)
         self.refresh_bindings()
 
     # The model.

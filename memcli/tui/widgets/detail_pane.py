@@ -37,6 +37,10 @@ def detail_view(
     fields.add_row("pinned", "yes" if memory.pinned else "no")
     fields.add_row("state", memory.state)
     fields.add_row("source", memory.source)
+    if memory.origin:
+        fields.add_row("written by", Text(memory.origin))
+    if memory.needs_review:
+        fields.add_row("review", "not reviewed yet")
     times = "once" if memory.reinforcements == 1 else f"{memory.reinforcements} times"
     fields.add_row("strength", f"{strength:.2f} (reinforced {times})")
     if memory.superseded_by:
