@@ -21,7 +21,14 @@ from memcli.textutil import clean_tags
 @app.command()
 def add(
     ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="The memory's text, or - to read it from stdin.")],
+    text: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="TEXT...",
+            help="The memory's text (quoted or not), or - to read it from stdin. A text that "
+            "starts with - goes after --.",
+        ),
+    ],
     tag: TagOpt = None,
     importance: ImportanceOpt = 3,
     pin: Annotated[bool, typer.Option("--pin", help="Never let it decay.")] = False,

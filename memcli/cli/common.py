@@ -34,9 +34,11 @@ def filters_from(
     until: str | None,
     states: tuple[str, ...] = ("active",),
     sources: tuple[str, ...] = (),
+    any_tags: list[str] | None = None,
 ) -> Filters:
     return Filters(
         tags=tuple(clean_tags(tags or [])),
+        any_tags=tuple(clean_tags(any_tags or [])),
         since=when_start(ctx, since),
         until=when_end(ctx, until),
         states=states,
@@ -44,8 +46,10 @@ def filters_from(
     )
 
 
-def read_text_arg(ctx: Context, text: str) -> str:
-    """The TEXT argument, or stdin when it is '-'."""
+def read_text_arg(ctx: Context, words: str | list[str]) -> str:
+    """The TEXT argument (its words joined, so that `memcli add buy milk` works unquoted, as
+    in jrnl), or stdin when it is '-'."""
+    text = words if isinstance(words, str) else " ".join(words)
     if text != "-":
         return text
     return decode_stdin(sys.stdin.buffer.read(), ctx.settings.max_text_bytes)

@@ -64,8 +64,12 @@ def forget_command(
     The file itself is scrubbed of them by the next `memcli consolidate`, or at once with
     --now."""
     context, out = start(ctx, json_out, quiet)
+    ids = list(memory_ids or ())
+    if query is not None and ids:
+        # `forget --query wifi password`: the words after the query are more of it.
+        query, ids = " ".join([query, *ids]), []
     selector = ForgetSelector(
-        ids=tuple(memory_ids or ()),
+        ids=tuple(ids),
         query=query,
         limit=k,
         tag=clean_tag(tag) if tag else None,
@@ -104,9 +108,22 @@ def forget_command(
             return
     count = forget(context, chosen, erase_now=erase_now)
     if out.json:
-        out.data({"forgotten": [m.id for m in chosen], "dry_run": False, "erased": erase_now})
+        out.data(
+            {
+                "forgotten": [m.id for m in chosen],
+                "memories": [{"id": m.id, "first_line": _first_line(m.text)} for m in chosen],
+                "dry_run": False,
+                "erased": erase_now,
+            }
+        )
     elif out.quiet:
         out.ids(chosen)
     else:
-        erased = " and erased it from the file" if erase_now else ""
+        for memory in chosen:
+            out.info(f"forgot {memory.id}  {output.one_line(_first_line(memory.text), 70)}")
+        erased = " and erased them from the file" if erase_now else ""
         out.info(f"forgot {count} memor{'y' if count == 1 else 'ies'}{erased}")
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")

@@ -14,7 +14,14 @@ import typer
 
 from memcli.cli import output
 from memcli.cli.common import filters_from, memories_json, read_text_arg, when_moment
-from memcli.cli.options import JsonOpt, LimitOpt, QuietOpt, SinceOpt, TagOpt, UntilOpt
+from memcli.cli.options import (
+    MAX_LIMIT,
+    JsonOpt,
+    QuietOpt,
+    SinceOpt,
+    TagOpt,
+    UntilOpt,
+)
 from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.errors import InvalidInput, UsageError
@@ -90,18 +97,29 @@ def list_(
         list[str] | None,
         typer.Option("--source", help="Only from this source (cli, tui, import, mcp; repeatable)."),
     ] = None,
+    any_tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--any-tag", metavar="TAG", help="With any of these tags (-t: with all of them)."
+        ),
+    ] = None,
     sort: Annotated[str, typer.Option("--sort", help="created, recalled or strength.")] = "created",
-    limit: LimitOpt = 20,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", "-k", help="At most this many (0: all).", min=0, max=MAX_LIMIT),
+    ] = 20,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """List memories, newest first."""
+    """List memories, newest first. Repeated -t (or -t a,b) means all of those tags;
+    --any-tag a,b means any of them. The last column is the strength (1.00 fresh or
+    pinned, fading with time)."""
     context, out = start(ctx, json_out, quiet)
     if sort not in reading.SORTS:
         raise UsageError(f"unknown sort {sort!r}", "use created, recalled or strength")
     states = ("archived",) if archived else ("active", "archived") if all_ else ("active",)
-    filters = filters_from(context, tag, since, until, states, tuple(source or ()))
-    found = reading.list_memories(context, filters, sort, limit)
+    filters = filters_from(context, tag, since, until, states, tuple(source or ()), any_tag)
+    found = reading.list_memories(context, filters, sort, limit or None)
     if out.json:
         documents = memories_json(found)
         for document, memory in zip(documents, found, strict=True):
@@ -111,10 +129,17 @@ def list_(
         out.ids(found)
     else:
         now = context.now()
+        terminal = sys.stdout.isatty()
+        if terminal and found:
+            out.line(output.dim("id        text  ·  #tags  age  strength"))
         for memory in found:
             out.line(
                 output.memory_row(memory, now, trail=f"{reading.strength(context, memory):.2f}")
             )
+        if terminal and limit and len(found) == limit:
+            total = reading.count_memories(context, filters)
+            if total > limit:
+                out.info(f"{limit} of {total}; -k 0 lists all")
 
 
 @app.command()

@@ -23,7 +23,14 @@ FLOOR = DEFAULT_PARAMS.floor
 @app.command()
 def recall(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="What you are looking for, in your own words.")],
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="QUERY...",
+            help="What you are looking for, in your own words (quoted or not; after -- when "
+            "it starts with -).",
+        ),
+    ],
     limit: LimitOpt = 10,
     tag: TagOpt = None,
     since: SinceOpt = None,
@@ -50,6 +57,7 @@ def recall(
     is relevant. An older hit that a newer one seems to update comes after it, dimmed
     (stale_candidate in --json)."""
     context, out = start(ctx, json_out, quiet)
+    query = " ".join(words)
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}", "use hybrid, keyword or semantic")
     if not query.strip():

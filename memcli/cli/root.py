@@ -30,8 +30,12 @@ class ShortUsageError(ClickUsageError):
     """A usage error in memcli's own two lines (what was wrong; where the options are)
     instead of click's usage line, hint, blank line and message."""
 
+    dash_hint = False  # an unknown option, which may be text that starts with "-"
+
     def show(self, file: Any = None) -> None:
-        if self.ctx is None or isinstance(self.ctx.command, TyperGroup):
+        if self.dash_hint and self.ctx is not None:
+            hint = f'text that starts with "-" goes after "--": {self.ctx.command_path} -- -v2'
+        elif self.ctx is None or isinstance(self.ctx.command, TyperGroup):
             hint = "memcli -h lists the commands and the global options"
         else:
             hint = f"{self.ctx.command_path} -h shows its options"
@@ -41,7 +45,9 @@ class ShortUsageError(ClickUsageError):
 def _short(exc: ClickUsageError) -> ClickUsageError:
     if isinstance(exc, ShortUsageError) or type(exc).__name__ == "NoArgsIsHelpError":
         return exc  # memcli with no arguments shows its help
-    return ShortUsageError(exc.format_message(), exc.ctx)
+    short = ShortUsageError(exc.format_message(), exc.ctx)
+    short.dash_hint = type(exc).__name__ == "NoSuchOption" and exc.ctx is not None
+    return short
 
 
 class MemcliGroup(TyperGroup):

@@ -77,11 +77,17 @@ def export_command(
         str | None, typer.Argument(metavar="[FILE]", help="Write here (default or -: stdout).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl or md.")] = "jsonl",
-    all_: Annotated[bool, typer.Option("--all", help="Include archived memories.")] = False,
+    active: Annotated[
+        bool, typer.Option("--active", help="Only active memories (not a full backup).")
+    ] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every memory (the default; kept for scripts).")
+    ] = False,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Export memories as JSON Lines (or Markdown with --format md)."""
+    """Export every memory, with its state (archived, pending ones too), as JSON Lines (or
+    Markdown with --format md): a backup that `memcli import` restores."""
     context, out = start(ctx, json_out, quiet)
     if fmt not in ("jsonl", "md"):
         raise UsageError(f"unknown format {fmt!r}", "use jsonl or md")
@@ -89,7 +95,9 @@ def export_command(
         raise UsageError(
             "--json and --format md both describe stdout", "drop one, or write md to a FILE"
         )
-    memories = export_memories(context, all_)
+    if active and all_:
+        raise UsageError("--active and --all ask for different sets", "give one of them")
+    memories = export_memories(context, include_archived=not active)
     lines = jsonl_lines(memories) if fmt == "jsonl" else markdown_lines(memories)
     if file in (None, "-"):
         if out.json and fmt == "jsonl":

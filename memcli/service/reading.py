@@ -63,6 +63,14 @@ def list_memories(ctx: Context, filters: Filters, sort: str, limit: int | None) 
     return found if limit is None else found[:limit]
 
 
+def count_memories(ctx: Context, filters: Filters) -> int:
+    try:
+        with ctx.store(write=False) as store:
+            return rows.count(store.con, filters)
+    except NoStore:
+        return 0
+
+
 def recall_memories(
     ctx: Context, request: RecallRequest, reinforce: bool = True, say_unwritten: bool = False
 ) -> list[Hit]:

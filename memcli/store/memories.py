@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,64 +10,14 @@ import duckdb
 import numpy as np
 
 from memcli.records import Memory
+from memcli.store.filters import Filters as Filters  # re-exported: most callers import it here
+from memcli.store.filters import to_db as to_db
 from memcli.store.meta import bump_memories_version, bump_vectors_version
 
 _COLUMNS = (
     "seq, id, text, tags, created_at, added_at, updated_at, importance, pinned, state, "
     "source, superseded_by, reinforced_at, reinforcements, origin, reviewed_at"
 )
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which memories a recall or listing may return."""
-
-    tags: tuple[str, ...] = ()
-    since: datetime | None = None
-    until: datetime | None = None
-    states: tuple[str, ...] = ("active",)
-    sources: tuple[str, ...] = ()
-    ids: tuple[str, ...] = field(default=())
-    below_seq: int | None = None  # a page after the one that ended at this seq
-    unreviewed: bool = False  # only what an agent wrote and no person has reviewed
-
-    def sql(self, alias: str = "m") -> tuple[str, list[Any]]:
-        """A WHERE condition over memories (aliased `alias`) and its parameters."""
-        parts: list[str] = []
-        params: list[Any] = []
-        if self.states:
-            parts.append(f"{alias}.state IN ({_marks(self.states)})")
-            params.extend(self.states)
-        if self.tags:
-            parts.append(f"list_has_all({alias}.tags, ?::VARCHAR[])")
-            params.append(list(self.tags))
-        if self.since is not None:
-            parts.append(f"{alias}.created_at >= ?")
-            params.append(to_db(self.since))
-        if self.until is not None:
-            parts.append(f"{alias}.created_at < ?")
-            params.append(to_db(self.until))
-        if self.sources:
-            parts.append(f"{alias}.source IN ({_marks(self.sources)})")
-            params.extend(self.sources)
-        if self.ids:
-            parts.append(f"{alias}.id IN ({_marks(self.ids)})")
-            params.extend(self.ids)
-        if self.below_seq is not None:
-            parts.append(f"{alias}.seq < ?")
-            params.append(self.below_seq)
-        if self.unreviewed:
-            parts.append(f"{alias}.source = 'mcp' AND {alias}.reviewed_at IS NULL")
-        return (" AND ".join(parts) or "TRUE"), params
-
-
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values)
-
-
-def to_db(moment: datetime) -> datetime:
-    """Aware datetime -> naive UTC, the form stored in TIMESTAMP columns."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def from_db(value: datetime | None) -> datetime | None:
@@ -236,6 +185,12 @@ def matching_seqs(con: duckdb.DuckDBPyConnection, filters: Filters) -> np.ndarra
     where, params = filters.sql()
     result = con.execute(f"SELECT seq FROM memories m WHERE {where}", params).fetchnumpy()
     return np.asarray(result["seq"], dtype=np.int64)
+
+
+def count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
+    where, params = filters.sql("m")
+    row = con.execute(f"SELECT count(*) FROM memories m WHERE {where}", params).fetchone()
+    return int(row[0]) if row else 0
 
 
 def all_seqs(con: duckdb.DuckDBPyConnection) -> list[int]:

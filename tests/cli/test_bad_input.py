@@ -168,7 +168,7 @@ def test_empty_query(cli, store_path, populated) -> None:
             ["recall", "port", "--min-score", "high"],
             ["'--min-score'", "'high' is not a valid float"],
         ),
-        (["list", "--limit", "-3"], ["'--limit'", "-3 is not in the range 1<=x<="]),
+        (["list", "--limit", "-3"], ["'--limit'", "-3 is not in the range 0<=x<="]),
     ],
 )
 def test_bad_option_values_name_the_option_and_the_value(

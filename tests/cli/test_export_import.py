@@ -40,7 +40,7 @@ def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memcli_home: Pat
 
 
 def test_export_jsonl_to_stdout(cli, sample) -> None:
-    for args in (["export"], ["export", "-"]):
+    for args in (["export", "--active"], ["export", "--active", "-"]):
         result = cli(*args)
         assert result.code == 0, result
         documents = parse_lines(result.stdout)
@@ -52,8 +52,10 @@ def test_export_jsonl_to_stdout(cli, sample) -> None:
     assert plain["text"] == "the staging db is on port 6543"
 
 
-def test_export_all_includes_archived(cli, sample) -> None:
-    documents = parse_lines(cli("export", "--all").stdout)
+def test_export_is_a_backup_of_every_memory_by_default(cli, sample) -> None:
+    documents = parse_lines(cli("export").stdout)
+    assert cli("export", "--all").stdout == cli("export").stdout  # --all: kept for scripts
+    assert cli("export", "--all", "--active").code == 2
     assert {d["id"] for d in documents} == set(sample.values())
     archived = next(d for d in documents if d["id"] == sample["archived"])
     assert archived["state"] == "archived"
@@ -64,7 +66,7 @@ def test_export_to_a_file(cli, sample, tmp_path) -> None:
     result = cli("export", str(target))
     assert result.code == 0, result
     assert result.stdout == ""
-    assert "exported 2" in result.stderr
+    assert "exported 3" in result.stderr  # archived ones too: a backup
     assert target.read_text() == cli("export").stdout
 
 
@@ -81,8 +83,8 @@ def test_export_markdown(cli, sample) -> None:
     assert text.startswith("# memcli export")
     assert f"## {sample['plain']}" in text and "the staging db is on port 6543" in text
     assert "#family" in text and "pinned" in text
-    assert sample["archived"] not in text
-    assert sample["archived"] in cli("export", "--all", "--format", "md").stdout
+    assert sample["archived"] in text and "archived" in text
+    assert sample["archived"] not in cli("export", "--active", "--format", "md").stdout
     assert cli("export", "--format", "csv").code == 2
 
 
