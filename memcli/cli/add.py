@@ -45,7 +45,14 @@ def add(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Store a memory and print its id. Re-adding the same text reinforces it instead."""
+    """Store a memory and print its id. Re-adding the same text reinforces it instead.
+
+    \b
+    Examples:
+      memcli add the staging db is on port 6543 -t work
+      memcli add "Alice's number is now 555-4444" --supersedes 7f3k
+      pbpaste | memcli add - -t clipboard
+    """
     context, out = start(ctx, json_out, quiet)
     if source not in SOURCES:
         raise UsageError(f"unknown source {source!r}", f"use one of {', '.join(SOURCES)}")

@@ -31,7 +31,13 @@ def init(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Create the store (memcli add also creates it on first use)."""
+    """Create the store (memcli add also creates it on first use).
+
+    \b
+    Examples:
+      memcli init
+      memcli init --encrypt
+    """
     context, out = start(ctx, json_out, quiet)
     report = privacy.init_store(context, encrypt=encrypt)
     if out.json:
@@ -65,7 +71,13 @@ def reindex(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Rebuild the keyword index and re-embed every memory (after a model change)."""
+    """Rebuild the keyword index and re-embed every memory (after a model change).
+
+    \b
+    Examples:
+      memcli reindex --missing
+      memcli reindex
+    """
     context, out = start(ctx, json_out, quiet)
     with progress_bar("embedding") as progress:
         report = maintenance.reindex(context, missing_only=missing, progress=progress)
@@ -77,7 +89,13 @@ def reindex(
 
 @app.command()
 def stats(ctx: typer.Context, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
-    """Counts, sizes, model status and schema version."""
+    """Counts, sizes, model status and schema version.
+
+    \b
+    Examples:
+      memcli stats
+      memcli --json stats
+    """
     context, out = start(ctx, json_out, quiet)
     report = maintenance.stats(context)
     if out.json:
@@ -95,7 +113,12 @@ def _flat(value: Any) -> str:
 
 @app.command()
 def doctor(ctx: typer.Context, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
-    """Check the store, the indexes and the model; explain what is wrong. Exit 1 on a problem."""
+    """Check the store, the indexes and the model; explain what is wrong. Exit 1 on a problem.
+
+    \b
+    Examples:
+      memcli doctor
+    """
     context, out = start(ctx, json_out, quiet)
     report = maintenance.doctor(context)
     if out.json:
@@ -122,7 +145,14 @@ def completion(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Print the shell completion script, e.g. memcli completion bash > ~/.memcli.bash."""
+    """Print the shell completion script for bash, zsh or fish (README: Completion).
+
+    \b
+    Install it:
+      memcli completion bash > ~/.local/share/bash-completion/completions/memcli
+      memcli completion zsh > ~/.zfunc/_memcli   # with fpath+=(~/.zfunc) in ~/.zshrc
+      memcli completion fish > ~/.config/fish/completions/memcli.fish
+    """
     if shell not in SHELLS:
         raise UsageError(f"unknown shell {shell!r}", f"use one of {', '.join(SHELLS)}")
     script = completion_script(shell).rstrip("\n") + "\n"

@@ -26,7 +26,13 @@ def mcp_command(
     ] = False,
 ) -> None:
     """Serve the memory to AI agents over MCP (stdio): recall, remember, forget,
-    list_recent, get. Configure it in the agent's client (README, Agents)."""
+    list_recent, get. Configure it in the agent's client (README, Agents).
+
+    \b
+    Examples:
+      claude mcp add memcli -- "$(which memcli)" mcp
+      memcli mcp --read-only
+    """
     context, _ = start(ctx)
     settings = load_mcp_settings(context.settings, read_only=read_only)
     try:
@@ -51,7 +57,13 @@ def review_command(
 ) -> None:
     """What agents wrote that you have not reviewed: approve it (--approve ID), change it
     (memcli edit ID) or forget it (memcli forget ID). Pending notes are recalled once
-    approved."""
+    approved.
+
+    \b
+    Examples:
+      memcli review
+      memcli review --approve 7f3k --approve 9a1b
+    """
     context, out = start(ctx, json_out, quiet)
     if approve:
         done = agents.approve(context, approve)

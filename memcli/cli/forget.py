@@ -13,7 +13,7 @@ from memcli.cli.options import MAX_LIMIT, JsonOpt, QuietOpt
 from memcli.cli.root import app
 from memcli.cli.state import start
 from memcli.errors import UsageError
-from memcli.service.forgetting import ForgetSelector, forget, select_for_forget
+from memcli.service.forgetting import ForgetSelector, forget, names_a_memory, select_for_forget
 from memcli.textutil import clean_tag
 
 
@@ -62,11 +62,19 @@ def forget_command(
     """Remove memories for good: text, vectors, index entries and history.
 
     The file itself is scrubbed of them by the next `memcli consolidate`, or at once with
-    --now."""
+    --now.
+
+    \b
+    Examples:
+      memcli forget 7f3k
+      memcli forget --query old wifi password --dry-run
+      memcli forget --tag scratch --before 1y -y
+    """
     context, out = start(ctx, json_out, quiet)
     ids = list(memory_ids or ())
-    if query is not None and ids:
-        # `forget --query wifi password`: the words after the query are more of it.
+    if query is not None and ids and not names_a_memory(context, ids):
+        # `forget --query wifi password`: the words after the query are more of it (unless
+        # one of them is a memory's id: ids and a query together stay a usage error).
         query, ids = " ".join([query, *ids]), []
     selector = ForgetSelector(
         ids=tuple(ids),

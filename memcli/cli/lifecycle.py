@@ -17,9 +17,10 @@ from memcli.cli.state import start
 from memcli.lifecycle.plan import Plan
 from memcli.records import Memory
 from memcli.service.consolidation import Report, consolidate
-from memcli.service.history import history
+from memcli.service.history import history, nightly_runs
+from memcli.store.consolidation import Run
 from memcli.textutil import printable
-from memcli.timeparse import format_local
+from memcli.timeparse import format_local, to_utc_iso
 
 
 @contextmanager
@@ -59,7 +60,14 @@ def consolidate_command(
     quiet: QuietOpt = False,
 ) -> None:
     """The nightly job: decay, merge duplicates, supersede stale facts, backfill vectors,
-    erase forgotten data from the file. Safe to run while other memcli commands run."""
+    erase forgotten data from the file. Safe to run while other memcli commands run.
+
+    \b
+    Examples:
+      memcli consolidate --dry-run
+      memcli consolidate --as-of 2026-01-01
+      memcli --json consolidate
+    """
     context, out = start(ctx, json_out, quiet)
     moment = when_moment(context, as_of)
     with stage_bars() as progress:
@@ -138,7 +146,12 @@ def history_command(
     quiet: QuietOpt = False,
 ) -> None:
     """A memory's history: added, edited, reinforced, merged, superseded, archived,
-    restored. `memcli restore ID` undoes a merge, a supersession or decay."""
+    restored. `memcli restore ID` undoes a merge, a supersession or decay.
+
+    \b
+    Examples:
+      memcli history 7f3k
+    """
     context, out = start(ctx, json_out, quiet)
     found = history(context, memory_id)
     memory = found.memory
@@ -173,3 +186,66 @@ def history_command(
     for event in found.events:
         detail = f"  {printable(event.detail)}" if event.detail else ""
         out.line(f"{format_local(event.at)}  {event.kind}{detail}")
+
+
+_CHANGES = ("merged", "superseded", "archived")
+
+
+@app.command("runs")
+def runs_command(
+    ctx: typer.Context,
+    limit: Annotated[
+        int, typer.Option("--limit", "-k", help="How many runs, newest first.", min=1, max=1000)
+    ] = 10,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """What the nightly job did, run by run: counts and the ids it merged, superseded and
+    archived (memcli history ID tells more; memcli restore ID undoes it).
+
+    \b
+    Examples:
+      memcli runs
+      memcli --json runs -k 1
+    """
+    context, out = start(ctx, json_out, quiet)
+    found = nightly_runs(context, limit)
+    if out.json:
+        out.data([_run_json(run) for run in found])
+        return
+    if out.quiet:
+        for run in found:
+            out.line(str(run.run_id))
+        return
+    if not found:
+        out.info("consolidate has not run yet (memcli schedule install runs it nightly)")
+    for run in found:
+        report = run.report
+        parts = [f"{len(report[key])} {key}" for key in _CHANGES if report.get(key)]
+        if report.get("backfilled"):
+            parts.append(f"{report['backfilled']} vectors backfilled")
+        if run.erased:
+            parts.append("rewrote the file")
+        when = format_local(run.started_at)
+        out.line(
+            f"{when}  run {run.run_id}: {', '.join(parts) or 'no change'}; {run.seconds:.1f} s"
+        )
+        for key, link in (("merged", "into"), ("superseded", "by"), ("archived", None)):
+            for item in report.get(key, []):
+                target = f" {link} {item[link]}" if link and item.get(link) else ""
+                out.line(f"    {key:<10} {item.get('id')}{target}")
+
+
+def _run_json(run: Run) -> dict[str, object]:
+    report = run.report
+    return {
+        "run_id": run.run_id,
+        "at": to_utc_iso(run.started_at),
+        "as_of": to_utc_iso(run.as_of),
+        "seconds": run.seconds,
+        "merged": report.get("merged", []),
+        "superseded": report.get("superseded", []),
+        "archived": report.get("archived", []),
+        "backfilled": report.get("backfilled", 0),
+        "rewrote_file": run.erased,
+    }

@@ -43,7 +43,13 @@ def show(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Show one memory in full, with its history."""
+    """Show one memory in full, with its history.
+
+    \b
+    Examples:
+      memcli show 7f3k
+      memcli --json show 7f3k
+    """
     context, out = start(ctx, json_out, quiet)
     shown = reading.show(context, memory_id, say_unwritten=sys.stderr.isatty())
     memory = shown.memory
@@ -113,7 +119,14 @@ def list_(
 ) -> None:
     """List memories, newest first. Repeated -t (or -t a,b) means all of those tags;
     --any-tag a,b means any of them. The last column is the strength (1.00 fresh or
-    pinned, fading with time)."""
+    pinned, fading with time).
+
+    \b
+    Examples:
+      memcli list -t work
+      memcli list --sort strength -k 0
+      memcli list --archived --since 2025-01
+    """
     context, out = start(ctx, json_out, quiet)
     if sort not in reading.SORTS:
         raise UsageError(f"unknown sort {sort!r}", "use created, recalled or strength")
@@ -155,7 +168,14 @@ def edit(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Change a memory's text (in $EDITOR or with --text), importance or date."""
+    """Change a memory's text (in $EDITOR or with --text), importance or date.
+
+    \b
+    Examples:
+      memcli edit 7f3k
+      memcli edit 7f3k --text "the port is now 6544"
+      memcli edit 7f3k -i 5 --at 2025-03-14
+    """
     context, out = start(ctx, json_out, quiet)
     expected = None
     if text is None and importance is None and at is None:
@@ -224,7 +244,12 @@ def tag(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Add and remove tags: memcli tag ID +work -draft."""
+    """Add and remove tags: memcli tag ID +work -draft.
+
+    \b
+    Examples:
+      memcli tag 7f3k +work -draft
+    """
     context, out = start(ctx, json_out, quiet)
     added: list[str] = []
     removed: list[str] = []
@@ -251,7 +276,7 @@ def _flag_command(name: str, field: str, value: object, event: str, doc: str) ->
         else:
             out.ids(changed)
 
-    command.__doc__ = doc
+    command.__doc__ = f"{doc}\n\n\b\nExamples:\n  memcli {name} 7f3k\n  memcli {name} 7f3k 9a1b\n"
     app.command(name)(command)
 
 

@@ -14,7 +14,13 @@ from memcli.service.privacy import ConvertReport
 
 @app.command()
 def encrypt(ctx: typer.Context, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
-    """Encrypt the store in place; its new key goes to the OS keyring (or is MEMCLI_KEY)."""
+    """Encrypt the store in place; its new key goes to the OS keyring (or is MEMCLI_KEY).
+
+    \b
+    Examples:
+      memcli encrypt
+      MEMCLI_KEY=... memcli encrypt
+    """
     context, out = start(ctx, json_out, quiet)
     report = privacy.encrypt(context)
     _report(out, report, "encrypted")
@@ -24,7 +30,12 @@ def encrypt(ctx: typer.Context, json_out: JsonOpt = False, quiet: QuietOpt = Fal
 
 @app.command()
 def decrypt(ctx: typer.Context, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
-    """Rewrite the store unencrypted and remove its key from the keyring."""
+    """Rewrite the store unencrypted and remove its key from the keyring.
+
+    \b
+    Examples:
+      memcli decrypt
+    """
     context, out = start(ctx, json_out, quiet)
     report = privacy.decrypt(context)
     _report(out, report, "decrypted")

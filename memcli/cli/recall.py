@@ -55,7 +55,14 @@ def recall(
 ) -> None:
     """Find memories by meaning and by exact words, best first. Prints nothing when nothing
     is relevant. An older hit that a newer one seems to update comes after it, dimmed
-    (stale_candidate in --json)."""
+    (stale_candidate in --json).
+
+    \b
+    Examples:
+      memcli recall db port
+      memcli recall who is allergic to nuts -k 3 --since 6mo
+      memcli --json recall OPS-1423 --mode keyword
+    """
     context, out = start(ctx, json_out, quiet)
     query = " ".join(words)
     if mode not in MODES:

@@ -172,6 +172,7 @@ COMMAND_MODULES = {
     "recall": "recall",
     "forget": "forget",
     "consolidate": "lifecycle",
+    "runs": "lifecycle",
     "history": "lifecycle",
     "schedule": "schedule",
     "import": "transfer",

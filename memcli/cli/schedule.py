@@ -72,7 +72,12 @@ def show(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Print what `install` would put in place, and whether it is installed."""
+    """Print what `install` would put in place, and whether it is installed.
+
+    \b
+    Examples:
+      memcli schedule show
+    """
     entry, out = _entry(ctx, kind, time, json_out, quiet)
     installed = schedule.is_installed(entry)
     if out.json:
@@ -90,7 +95,13 @@ def install(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Install (or update) memcli's nightly entry; running it again changes nothing."""
+    """Install (or update) memcli's nightly entry; running it again changes nothing.
+
+    \b
+    Examples:
+      memcli schedule install
+      memcli schedule install --time 04:30
+    """
     entry, out = _entry(ctx, kind, time, json_out, quiet)
     outcome = schedule.install(entry)
     for note in outcome.notes:
@@ -109,7 +120,12 @@ def remove(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Remove memcli's nightly entry (and nothing else)."""
+    """Remove memcli's nightly entry (and nothing else).
+
+    \b
+    Examples:
+      memcli schedule remove
+    """
     entry, out = _entry(ctx, kind, "03:17", json_out, quiet)
     outcome = schedule.remove(entry)
     for note in outcome.notes:

@@ -40,7 +40,13 @@ def import_command(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Import memories from JSON Lines (idempotent by id)."""
+    """Import memories from JSON Lines (idempotent by id).
+
+    \b
+    Examples:
+      memcli import backup.jsonl
+      memcli import notes.jsonl --skip-bad
+    """
     context, out = start(ctx, json_out, quiet)
     if file == "-":
         data = sys.stdin.buffer.read()
@@ -87,7 +93,14 @@ def export_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Export every memory, with its state (archived, pending ones too), as JSON Lines (or
-    Markdown with --format md): a backup that `memcli import` restores."""
+    Markdown with --format md): a backup that `memcli import` restores.
+
+    \b
+    Examples:
+      memcli export backup.jsonl
+      memcli export --format md notes.md
+      memcli export --active | head
+    """
     context, out = start(ctx, json_out, quiet)
     if fmt not in ("jsonl", "md"):
         raise UsageError(f"unknown format {fmt!r}", "use jsonl or md")

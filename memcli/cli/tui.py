@@ -29,7 +29,13 @@ def tui(
     ] = False,
 ) -> None:
     """Browse memories in a terminal UI: search as you type, read, add, edit, tag, pin,
-    archive, forget. F1 lists the keys."""
+    archive, forget. F1 lists the keys.
+
+    \b
+    Examples:
+      memcli tui
+      cd "$(memcli tui --pick)"
+    """
     context, _ = start(ctx)
     settings = load_tui_settings(context.settings)  # a bad config is reported first
     # Textual draws on stderr (stdout stays free for --pick), reads keys from stdin.

@@ -8,11 +8,11 @@ from datetime import datetime
 
 import duckdb
 
-from memcli.errors import UsageError
+from memcli.errors import AmbiguousId, NotFound, UsageError
 from memcli.records import Memory
 from memcli.search.recall import RecallRequest
 from memcli.service.context import Context
-from memcli.service.lookup import resolve_all
+from memcli.service.lookup import resolve, resolve_all
 from memcli.service.reading import recall_memories
 from memcli.store import events as event_log
 from memcli.store import memories as rows
@@ -54,6 +54,24 @@ def select_for_forget(ctx: Context, selector: ForgetSelector) -> list[Memory]:
         if selector.ids:
             raise
         return []
+
+
+def names_a_memory(ctx: Context, words: list[str]) -> bool:
+    """Whether any of `words` is the id (or an id prefix) of a stored memory: then
+    `forget WORD --query Q` gives ids and a query, not a query of several words."""
+    try:
+        with ctx.store(write=False) as store:
+            for word in words:
+                try:
+                    resolve(store.con, word)
+                    return True
+                except AmbiguousId:
+                    return True
+                except (NotFound, UsageError):
+                    continue
+    except NoStore:
+        pass
+    return False
 
 
 def forget(

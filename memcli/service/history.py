@@ -14,6 +14,7 @@ from memcli.service.lookup import resolve
 from memcli.store import consolidation as runs
 from memcli.store import events as event_log
 from memcli.store import memories as rows
+from memcli.store.connection import NoStore
 from memcli.timeparse import to_utc_iso
 
 
@@ -48,6 +49,15 @@ def history(ctx: Context, ref: str) -> History:
             superseded_by=None if merge else memory.superseded_by,
             absorbed=runs.absorbed_ids(con, memory.id),
         )
+
+
+def nightly_runs(ctx: Context, limit: int) -> list[runs.Run]:
+    """The last `limit` consolidation runs, newest first (none without a store)."""
+    try:
+        with ctx.store(write=False) as store:
+            return runs.recent_runs(store.con, limit)
+    except NoStore:
+        return []
 
 
 def reopen(con: duckdb.DuckDBPyConnection, memory: Memory, now: datetime) -> None:

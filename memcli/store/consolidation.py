@@ -37,17 +37,33 @@ class MergeRecord:
 
 
 def last_run(con: duckdb.DuckDBPyConnection) -> Run | None:
-    row = con.execute(
+    found = recent_runs(con, 1)
+    return found[0] if found else None
+
+
+def recent_runs(con: duckdb.DuckDBPyConnection, limit: int) -> list[Run]:
+    """The last `limit` runs, newest first."""
+    rows = con.execute(
         "SELECT run_id, started_at, as_of, seconds, last_seq, erased, report FROM runs "
-        "ORDER BY run_id DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
-        return None
-    started, as_of = from_db(row[1]), from_db(row[2])
-    assert started is not None and as_of is not None
-    return Run(
-        int(row[0]), started, as_of, float(row[3]), int(row[4]), bool(row[5]), json.loads(row[6])
-    )
+        "ORDER BY run_id DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+    found = []
+    for row in rows:
+        started, as_of = from_db(row[1]), from_db(row[2])
+        assert started is not None and as_of is not None
+        found.append(
+            Run(
+                int(row[0]),
+                started,
+                as_of,
+                float(row[3]),
+                int(row[4]),
+                bool(row[5]),
+                json.loads(row[6]),
+            )
+        )
+    return found
 
 
 def record_run(

@@ -260,3 +260,23 @@ def test_doctor_says_when_consolidate_last_ran(cli) -> None:
     consolidate(cli)
     after = cli("doctor")
     assert "consolidate    last run" in after.stdout, after
+
+
+def test_runs_lists_past_nightly_runs_with_their_ids(cli) -> None:
+    """A no-op run no longer hides the merge of the run before it."""
+    assert cli("runs").code == 0 and cli("--json", "runs").json() == []
+    add_fillers(cli)
+    lines = jsonl(
+        {"id": "dup00001", "text": "The VPN key is in the blue folder"},
+        {"id": "dup00002", "text": "the vpn key is in the  BLUE folder"},
+    )
+    assert cli("import", "-", input=lines).code == 0
+    first = consolidate(cli)
+    second = consolidate(cli)
+    assert second["merged"] == []
+    runs = cli("--json", "runs").json()
+    assert [r["run_id"] for r in runs] == [second["run_id"], first["run_id"]]
+    assert [(m["id"], m["into"]) for m in runs[1]["merged"]] == [("dup00002", "dup00001")]
+    text = cli("runs").stdout
+    assert "1 merged" in text and "merged     dup00002 into dup00001" in text
+    assert len(cli("--json", "runs", "-k", "1").json()) == 1

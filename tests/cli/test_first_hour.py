@@ -84,3 +84,20 @@ def test_list_says_how_many_it_left_out_and_what_its_tags_mean(cli) -> None:
     either = {m["text"] for m in cli("--json", "list", "-k", "0", "--any-tag", "db,home").json()}
     assert both == {f"note number {i}" for i in range(0, 25, 5)}
     assert either == {f"note number {i}" for i in range(25) if i % 5 == 0 or i % 2 == 0}
+
+
+def test_every_commands_help_ends_with_examples(cli) -> None:
+    from memcli.cli import app
+    from memcli.cli.root import register
+
+    register()
+    names = [c.name for c in app.registered_commands]
+    assert len(names) >= 25 and "runs" in names
+    schedule = [["schedule", s] for s in ("show", "install", "remove")]
+    for args in [[n] for n in names if n] + schedule:
+        shown = cli(*args, "--help")
+        assert shown.code == 0, args
+        assert "Examples:" in shown.stdout or "Install it:" in shown.stdout, args
+        assert shown.stdout.rstrip().splitlines()[-1].strip().startswith("-h, --help"), args
+    listing = cli("--help").stdout
+    assert "Print the shell completion script for bash, zsh or fish" in listing

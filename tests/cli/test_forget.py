@@ -203,6 +203,7 @@ def test_forget_json_and_quiet_output(cli) -> None:
     assert quiet.stdout.split() == [first]
     assert cli("--json", "forget", second, "-y").json() == {
         "forgotten": [second],
+        "memories": [{"id": second, "first_line": "second to go"}],
         "dry_run": False,
         "erased": False,
     }
