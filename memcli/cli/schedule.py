@@ -25,8 +25,8 @@ KindOpt = Annotated[
     str | None,
     typer.Option(
         "--kind",
-        help="cron, systemd or launchd (default: launchd on macOS, else cron if crontab "
-        "exists, else systemd).",
+        help="cron, systemd or launchd (default: the first that works here: launchd on "
+        "macOS, else cron, else a systemd user timer).",
     ),
 ]
 TimeOpt = Annotated[str, typer.Option("--time", metavar="HH:MM", help="When to run, local time.")]
@@ -39,6 +39,16 @@ def _entry(
     hour, minute = schedule.parse_time(time)
     entry = schedule.entry_for(context.settings, kind or schedule.default_kind(), hour, minute)
     return entry, out
+
+
+def _shown_kind(kind: str | None) -> str:
+    """show's scheduler: the one asked for, the first that works, or cron to print."""
+    if kind is not None:
+        return kind
+    try:
+        return schedule.default_kind()
+    except schedule.ScheduleError:
+        return "cron"
 
 
 def _document(
@@ -68,23 +78,36 @@ def _print_entry(out: Output, entry: schedule.Entry) -> None:
 def show(
     ctx: typer.Context,
     kind: KindOpt = None,
-    time: TimeOpt = "03:17",
+    time: Annotated[
+        str | None,
+        typer.Option(
+            "--time", metavar="HH:MM", help="For an entry not installed yet (default 03:17)."
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Print what `install` would put in place, and whether it is installed.
+    """Print the installed entry as it is (its time included), or what `install` would
+    put in place.
 
     \b
     Examples:
       memcli schedule show
     """
-    entry, out = _entry(ctx, kind, time, json_out, quiet)
-    installed = schedule.is_installed(entry)
+    wanted, out = _entry(ctx, _shown_kind(kind), time or "03:17", json_out, quiet)
+    real = schedule.installed_entry(wanted)
+    entry = real or wanted
     if out.json:
-        out.data(_document(entry, installed))
+        out.data(_document(entry, real is not None))
         return
     _print_entry(out, entry)
-    out.info(f"{entry.kind}: {'installed' if installed else 'not installed'}")
+    at = f"{entry.hour:02d}:{entry.minute:02d}"
+    if real is not None:
+        out.info(f"{entry.kind}: installed, memcli consolidate every night at {at}")
+    else:
+        why = schedule.unusable(entry.kind)
+        usable = f" ({entry.kind} cannot be used here: {why})" if why else ""
+        out.info(f"{entry.kind}: not installed; memcli schedule install puts this in place{usable}")
 
 
 @schedule_app.command("install")
@@ -104,8 +127,6 @@ def install(
     """
     entry, out = _entry(ctx, kind, time, json_out, quiet)
     outcome = schedule.install(entry)
-    for note in outcome.notes:
-        out.info(f"note: {note}")
     if out.json:
         out.data(_document(entry, outcome.installed, outcome.changed))
         return
@@ -126,7 +147,7 @@ def remove(
     Examples:
       memcli schedule remove
     """
-    entry, out = _entry(ctx, kind, "03:17", json_out, quiet)
+    entry, out = _entry(ctx, _shown_kind(kind), "03:17", json_out, quiet)
     outcome = schedule.remove(entry)
     for note in outcome.notes:
         out.info(f"note: {note}")

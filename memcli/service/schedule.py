@@ -5,11 +5,16 @@ The entry calls this very Python with `-m memcli` and the store's absolute path,
 the same memcli on the same store whatever PATH and environment the scheduler gives it
 (MEMCLI_HOME and the model settings are passed on; a key never is). `install` replaces
 memcli's own entry and nothing else; `remove` removes only it.
+
+Only what happened is reported: a scheduler is used only when it works here (a crontab that
+can be read, a systemd user bus, launchd on macOS), an activation that fails undoes the
+files it was for and is an error, and `show` reads the installed entry back.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -52,14 +57,43 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
+def unusable(kind: str) -> str | None:
+    """Why `kind` cannot schedule anything on this machine (None: it can)."""
+    if kind == "launchd":
+        if sys.platform != "darwin" or shutil.which("launchctl") is None:
+            return "launchd is macOS's (no launchctl here)"
+        return None
+    if kind == "cron":
+        if shutil.which("crontab") is None:
+            return "there is no crontab program"
+        done = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+        if done.returncode != 0 and "no crontab" not in done.stderr.lower():
+            return f"crontab -l failed: {done.stderr.strip()[:200]}"
+        return None
+    if shutil.which("systemctl") is None:
+        return "there is no systemctl program"
+    done = subprocess.run(
+        ["systemctl", "--user", "show-environment"], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        return f"systemctl --user cannot reach a user bus: {done.stderr.strip()[:200]}"
+    return None
+
+
 def default_kind() -> str:
-    if sys.platform == "darwin":
-        return "launchd"
-    if shutil.which("crontab"):
-        return "cron"
-    if shutil.which("systemctl"):
-        return "systemd"
-    return "cron"
+    """The first scheduler that works here: launchd on macOS, else cron, else systemd."""
+    order = ("launchd", "cron", "systemd") if sys.platform == "darwin" else ("cron", "systemd")
+    reasons = []
+    for kind in order:
+        why = unusable(kind)
+        if why is None:
+            return kind
+        reasons.append(f"{kind}: {why}")
+    raise ScheduleError(
+        f"no scheduler works on this machine ({'; '.join(reasons)}); nothing was installed",
+        "install cron (e.g. apt install cron), or run `memcli consolidate` nightly from a "
+        "scheduler of your own (memcli schedule show --kind cron prints the line)",
+    )
 
 
 def parse_time(text: str) -> tuple[int, int]:
@@ -144,13 +178,37 @@ def _plist(command: list[str], env: dict[str, str], hour: int, minute: int, log:
     )
 
 
-def is_installed(entry: Entry) -> bool:
+def installed_entry(entry: Entry) -> Entry | None:
+    """The entry of `entry`'s kind as it is installed (its real time and text), or None."""
     if entry.kind == "cron":
-        return any(CRON_MARKER in line for line in _read_crontab())
-    return all(path.exists() for path in entry.files)
+        if shutil.which("crontab") is None:
+            return None
+        line = next((line for line in _read_crontab() if CRON_MARKER in line), None)
+        if line is None:
+            return None
+        minute, hour = (int(field) for field in line.split()[:2])
+        return Entry("cron", hour, minute, cron_line=line)
+    if not all(path.exists() for path in entry.files):
+        return None
+    files = {path: path.read_text() for path in entry.files}
+    text = "".join(files.values())
+    found = re.search(r"OnCalendar=\*-\*-\* (\d\d):(\d\d)", text) or re.search(
+        r"<key>Hour</key><integer>(\d+)</integer><key>Minute</key><integer>(\d+)</integer>",
+        text,
+    )
+    hour, minute = (int(found[1]), int(found[2])) if found else (entry.hour, entry.minute)
+    return Entry(
+        entry.kind, hour, minute, files=files, activate=entry.activate, deactivate=entry.deactivate
+    )
 
 
 def install(entry: Entry) -> Outcome:
+    why = unusable(entry.kind)
+    if why is not None:
+        raise ScheduleError(
+            f"{entry.kind} cannot be used here: {why}; nothing was installed",
+            "memcli schedule show prints the entry to put in place by hand",
+        )
     if entry.kind == "cron":
         lines = _read_crontab()
         assert entry.cron_line is not None
@@ -159,12 +217,23 @@ def install(entry: Entry) -> Outcome:
         kept = [line for line in lines if CRON_MARKER not in line]
         _write_crontab([*kept, entry.cron_line])
         return Outcome(entry, installed=True, changed=True)
-    unchanged = all(p.exists() and p.read_text() == text for p, text in entry.files.items())
+    before = {p: p.read_text() if p.exists() else None for p in entry.files}
+    unchanged = all(before[p] == text for p, text in entry.files.items())
     for path, text in entry.files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    notes = _run_all(entry.activate)
-    return Outcome(entry, installed=True, changed=not unchanged, notes=notes)
+    failed = _run_all(entry.activate)
+    if failed:
+        for path, old in before.items():  # put back what was there: nothing was installed
+            if old is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_text(old)
+        raise ScheduleError(
+            f"{'; '.join(failed)}; nothing was installed",
+            "memcli schedule show prints the entry to put in place by hand",
+        )
+    return Outcome(entry, installed=True, changed=not unchanged)
 
 
 def remove(entry: Entry) -> Outcome:
@@ -213,8 +282,7 @@ def _crontab_program() -> str:
 
 
 def _run_all(commands: list[list[str]]) -> list[str]:
-    """Run activation commands; a missing or failing one becomes a note, not an error: the
-    files are in place and the note says what to run."""
+    """Run activation (or deactivation) commands; returns what failed, in words."""
     notes = []
     for command in commands:
         shown = " ".join(command)

@@ -112,27 +112,54 @@ def test_the_cron_line_runs_consolidate(cli: Any, throwaway_crontab: str, memcli
     assert "consolidated as of" in log and "Traceback" not in log
 
 
-def test_systemd_timer_files(cli: Any, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", "/nonexistent")  # no systemctl: files only, with a note
-    shown = cli("--json", "schedule", "show", "--kind", "systemd")
-    assert shown.code == 0 and shown.json()["installed"] is False
+def test_systemd_without_a_user_bus_installs_nothing_and_says_so(
+    cli: Any, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a newcomer met: "Failed to connect to bus", then "installed" and exit 0."""
+    shims = tmp_path / "no-bus"
+    shims.mkdir()
+    systemctl = shims / "systemctl"
+    systemctl.write_text(
+        '#!/bin/sh\necho "Failed to connect to bus: No medium found" >&2\nexit 1\n'
+    )
+    systemctl.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}/usr/bin:/bin")
     folder = home / ".config" / "systemd" / "user"
-    assert not folder.exists()
-
-    installed = cli("schedule", "install", "--kind", "systemd", "--time", "02:30")
-    assert installed.code == 0, installed
-    assert "systemctl is not available" in installed.stderr
-    timer = (folder / "memcli-consolidate.timer").read_text()
-    service = (folder / "memcli-consolidate.service").read_text()
+    shown = cli("--json", "schedule", "show", "--kind", "systemd", "--time", "02:30")
+    assert shown.code == 0 and shown.json()["installed"] is False
+    timer = shown.json()["files"][str(folder / "memcli-consolidate.timer")]
     assert "OnCalendar=*-*-* 02:30:00" in timer and "Persistent=true" in timer
-    assert "ExecStart=" in service and " consolidate" in service
-    again = cli("--json", "schedule", "install", "--kind", "systemd", "--time", "02:30")
-    assert again.json()["changed"] is False
+    installed = cli("schedule", "install", "--kind", "systemd", "--time", "02:30")
+    assert installed.code == 1, installed
+    assert "cannot reach a user bus" in installed.stderr
+    assert "nothing was installed" in installed.stderr and "installed:" not in installed.stderr
+    assert not folder.exists() or not any(folder.iterdir())
+    assert cli("--json", "schedule", "show", "--kind", "systemd").json()["installed"] is False
 
-    other = folder / "something-else.timer"
-    other.write_text("[Timer]\n")
-    assert cli("schedule", "remove", "--kind", "systemd").code == 0
-    assert sorted(p.name for p in folder.iterdir()) == ["something-else.timer"]
+
+def test_no_scheduler_at_all_is_an_error(
+    cli: Any, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # no crontab, no systemctl
+    installed = cli("schedule", "install")
+    assert installed.code == 1, installed
+    assert "no scheduler works on this machine" in installed.stderr
+    assert "there is no crontab program" in installed.stderr
+    shown = cli("schedule", "show")
+    assert shown.code == 0 and "cannot be used here" in shown.stderr
+
+
+def test_show_reads_back_the_installed_time(
+    cli: Any, throwaway_crontab: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("schedule", "install", "--kind", "cron", "--time", "04:30").code == 0
+    shown = cli("--json", "schedule", "show", "--kind", "cron")
+    assert shown.json()["installed"] is True and shown.json()["time"] == "04:30"
+    assert shown.json()["cron_line"].startswith("30 4 * * * ")
+    text = cli("schedule", "show", "--kind", "cron")
+    assert "every night at 04:30" in text.stderr and text.stdout.startswith("30 4 * * * ")
 
 
 def test_launchd_agent_is_a_valid_plist(cli: Any, home: Path) -> None:
