@@ -65,7 +65,8 @@ SPECS: dict[str, KeySpec] = {
     "back": KeySpec(
         "back",
         "Quit",
-        "Leave the detail pane, or quit (with --pick: quit without printing, exit status 1).",
+        "Leave the detail pane, clear the search box, or quit (with --pick: quit without "
+        "printing, exit status 1).",
     ),
     "quit": KeySpec("quit", "Quit", "Quit at once.", show=False),
     "cursor_down": KeySpec("cursor_down", "Down", "Next result.", show=False),

@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Input
 
 from memcli.errors import StoreBusy
 from memcli.tui.app import picked_text
 from memcli.tui.backend import Browser
 from tests.cli.helpers import assert_clean_error
 from tests.tui.fixed_store import NOW, frozen_context
-from tests.tui.helpers import SIZE, make_app, run_async, settle, started, stored
+from tests.tui.helpers import SIZE, main_screen, make_app, run_async, settle, started, stored
 
 
 @run_async
@@ -51,7 +52,12 @@ async def test_enter_with_no_results_picks_nothing_and_stays(store: Path) -> Non
         await pilot.press("enter")
         await settle(pilot)
         assert app.is_running
+        await pilot.press("escape")  # clears the search box first
+        await settle(pilot)
+        assert app.is_running and main_screen(app).query_one("#search", Input).value == ""
         await pilot.press("escape")
+        await pilot.pause()
+        assert not app.is_running
     assert app.return_value is None
 
 

@@ -97,6 +97,8 @@ def test_open_search_read_and_quit(terminal: type[Terminal]) -> None:
     term.wait_for("(reinforced once)")
     term.keys("Escape")  # back to the search
     time.sleep(1)
+    term.keys("Escape")  # clear the search box: the recent list again
+    term.wait_for("9 recent")
     term.keys("Escape")  # quit
     screen = term.wait_for("[exit=0]")
     assert "Traceback" not in screen

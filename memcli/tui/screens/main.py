@@ -281,8 +281,12 @@ class MainScreen(Screen[None]):
             self.open_memory(memory.id)
 
     def action_back(self) -> None:
+        """Back out one step: the detail pane, then the text in the search box, then quit."""
+        search = self.query_one("#search", Input)
         if self.focused is self.detail:
-            self.query_one("#search", Input).focus()
+            search.focus()
+        elif search.value:
+            search.value = ""  # the recent list comes back (Input.Changed searches)
         else:
             self.app.exit(None)
 
