@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from memcli import importers
 from memcli.cli import output
 from memcli.cli.common import memories_json
 from memcli.cli.options import JsonOpt, QuietOpt
@@ -22,13 +24,34 @@ from memcli.service.transfer import (
     import_memories,
     jsonl_lines,
     markdown_lines,
+    update_changed,
 )
 
 
 @app.command("import")
 def import_command(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(metavar="FILE", help="JSON Lines file, or - for stdin.")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="PATH",
+            help="A file, a folder of Markdown notes, or - for JSON Lines on stdin.",
+        ),
+    ],
+    from_: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="FORMAT",
+            help="jsonl, markdown, jrnl, mem0 or mcp-memory (default: told from the file).",
+        ),
+    ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            "--split", metavar="headings", help="Markdown: one memory per heading's section."
+        ),
+    ] = None,
     skip_bad: Annotated[
         bool,
         typer.Option(
@@ -40,23 +63,39 @@ def import_command(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Import memories from JSON Lines (idempotent by id).
+    """Import memories: memcli's JSON Lines (an export), Markdown notes (a file or a folder:
+    Obsidian, nb, basic-memory), a jrnl JSON export, a mem0 export or the MCP memory
+    server's memory.jsonl. Importing the same source again adds nothing twice and updates
+    what changed.
 
     \b
     Examples:
       memcli import backup.jsonl
-      memcli import notes.jsonl --skip-bad
+      memcli import ~/vault --split headings
+      memcli import journal.json --from jrnl
     """
     context, out = start(ctx, json_out, quiet)
-    if file == "-":
-        data = sys.stdin.buffer.read()
+    if split not in (None, "headings"):
+        raise UsageError(f"unknown --split {split!r}", "use --split headings")
+    kind = from_ or ("jsonl" if file == "-" else importers.detect(Path(file)))
+    if kind not in importers.FORMATS:
+        raise UsageError(f"unknown format {kind!r}", f"use one of {', '.join(importers.FORMATS)}")
+    skipped: list[tuple[str, str]] = []
+    updated: list[str] = []
+    if kind == "jsonl":
+        lines = _jsonl_bytes(file)
     else:
-        try:
-            data = Path(file).read_bytes()
-        except OSError as exc:
-            raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
+        if file == "-":
+            raise UsageError(f"--from {kind} reads a file or folder, not stdin")
+        converted = importers.convert(Path(file), kind, split_headings=split == "headings")
+        skipped = converted.skipped
+        updated = update_changed(context, converted.records)
+        lines = [json.dumps(r).encode() for r in converted.records]
     with progress_bar("embedding") as progress:
-        report = import_memories(context, data.splitlines(), skip_bad=skip_bad, progress=progress)
+        report = import_memories(context, lines, skip_bad=skip_bad, progress=progress)
+    report.skipped_existing -= len(updated)
+    for where, why in skipped:
+        output.notice(f"skipped {where}: {why}")
     if out.json:
         out.data(
             {
@@ -65,15 +104,33 @@ def import_command(
                 "skipped_duplicate": report.skipped_duplicate,
                 "without_vector": report.without_vector,
                 "bad_lines": [{"line": n, "error": why} for n, why in report.bad_lines],
+                "format": kind,
+                "updated": updated,
+                "skipped_sources": [{"where": w, "why": why} for w, why in skipped],
             }
         )
         return
     for number, why in report.bad_lines:
         output.notice(f"skipped line {number}: {why}")
     out.info(
-        f"imported {report.imported}, skipped {report.skipped_existing} already present "
+        f"imported {report.imported}"
+        + (f", updated {len(updated)}" if updated else "")
+        + f", skipped {report.skipped_existing} already present "
         f"and {report.skipped_duplicate} duplicate text(s)"
     )
+
+
+def _jsonl_bytes(file: str) -> list[bytes]:
+    if file == "-":
+        return sys.stdin.buffer.read().splitlines()
+    try:
+        return Path(file).read_bytes().splitlines()
+    except IsADirectoryError:
+        raise InvalidInput(
+            f"{file} is a folder", "for a folder of Markdown notes use --from markdown"
+        ) from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
 
 
 @app.command("export")

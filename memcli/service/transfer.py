@@ -11,6 +11,7 @@ from typing import Any
 from memcli import ids
 from memcli.errors import ImportFailed, MemcliError
 from memcli.records import SOURCES, STATES, Memory
+from memcli.service import writing
 from memcli.service.context import Context
 from memcli.service.ingest import Prepared, embed_prepared, insert_memories, prepare, unused_ids
 from memcli.store import events as event_log
@@ -253,6 +254,26 @@ def import_memories(
         report.imported = len(kept)
         report.without_vector = sum(v is None for _, v in kept)
     return report
+
+
+def update_changed(ctx: Context, records: list[dict[str, Any]]) -> list[str]:
+    """For a source imported before (a note edited since): the ids whose stored text differs
+    from the record's, edited to it (a history event, the index and vector renewed)."""
+    wanted = {str(r["id"]): str(r["text"]).strip() for r in records if r.get("id")}
+    try:
+        with ctx.store(write=False) as store:
+            stored = rows.select(
+                store.con,
+                Filters(ids=tuple(wanted), states=STATES),
+                "m.seq",
+                None,
+            )
+    except NoStore:
+        return []
+    changed = [m.id for m in stored if m.text != wanted[m.id]]
+    for memory_id in changed:
+        writing.edit(ctx, memory_id, text=wanted[memory_id])
+    return changed
 
 
 def _drop_known(ctx: Context, incoming: list[_Incoming], report: ImportReport) -> list[_Incoming]:
