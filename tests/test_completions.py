@@ -46,3 +46,48 @@ def test_completion_json_wraps_the_script(cli) -> None:
     result = cli("--json", "completion", "fish")
     assert result.code == 0
     assert result.json() == {"shell": "fish", "script": cli("completion", "fish").stdout}
+
+
+def _complete(words: str, shell: str = "bash") -> list[str]:
+    env = {
+        **os.environ,
+        "_MEMCLI_COMPLETE": f"complete_{shell}",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+        "_TYPER_COMPLETE_ARGS": words,
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "memcli"], env=env, capture_output=True, text=True, check=True
+    )
+    return out.stdout.split()
+
+
+def test_ids_tags_and_closed_values_complete(cli) -> None:
+    first = cli("add", "the staging db port is 6543", "-t", "work,db").stdout.strip()
+    second = cli("add", "buy oat milk", "-t", "work").stdout.strip()
+    assert _complete("memcli show ") == [second, first]  # newest first
+    assert _complete(f"memcli history {first[:2]}") == [first]
+    assert _complete("memcli list -t ") == ["work", "db"]  # the most used first
+    assert _complete("memcli recall db --mode ") == ["hybrid", "keyword", "semantic"]
+    assert _complete("memcli list --sort r") == ["recalled"]
+    assert _complete("memcli export --format ") == ["jsonl", "md"]
+    assert _complete("memcli import notes --from j") == ["jsonl", "jrnl"]
+    assert _complete("memcli schedule install --kind s") == ["systemd"]
+    # zsh shows the start of each memory's text beside its id
+    zsh = subprocess.run(
+        [sys.executable, "-m", "memcli"],
+        env={
+            **os.environ,
+            "_MEMCLI_COMPLETE": "complete_zsh",
+            "_TYPER_COMPLETE_ARGS": "memcli show ",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "buy oat milk" in zsh and first in zsh
+
+
+def test_completion_without_a_store_completes_nothing() -> None:
+    assert _complete("memcli show ") == []
+    assert _complete("memcli list -t ") == []

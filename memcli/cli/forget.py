@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from memcli.cli import output
+from memcli.cli import complete, output
 from memcli.cli.common import memories_json, when_start
 from memcli.cli.options import MAX_LIMIT, JsonOpt, QuietOpt
 from memcli.cli.root import app
@@ -22,7 +22,11 @@ def forget_command(
     ctx: typer.Context,
     memory_ids: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[ID]...", help="Memory ids (any unique prefix of 4+)."),
+        typer.Argument(
+            metavar="[ID]...",
+            help="Memory ids (any unique prefix of 4+).",
+            autocompletion=complete.memory_ids,
+        ),
     ] = None,
     query: Annotated[
         str | None,

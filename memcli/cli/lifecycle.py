@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from memcli.cli import output
+from memcli.cli import complete, output
 from memcli.cli.common import when_moment
 from memcli.cli.options import JsonOpt, QuietOpt
 from memcli.cli.root import app
@@ -141,7 +141,7 @@ def _mb(size: int) -> str:
 @app.command("history")
 def history_command(
     ctx: typer.Context,
-    memory_id: Annotated[str, typer.Argument(metavar="ID")],
+    memory_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete.memory_ids)],
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:

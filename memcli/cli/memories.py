@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from memcli.cli import output
+from memcli.cli import complete, output
 from memcli.cli.common import filters_from, memories_json, read_text_arg, when_moment
 from memcli.cli.options import (
     MAX_LIMIT,
@@ -33,13 +33,19 @@ from memcli.service.transfer import memory_json
 from memcli.textutil import clean_tags, printable, tag_line
 from memcli.timeparse import format_local, humanize_age
 
-IdsArg = Annotated[list[str], typer.Argument(help="Memory ids (any unique prefix of 4+).")]
+IdsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Memory ids (any unique prefix of 4+).", autocompletion=complete.memory_ids
+    ),
+]
+IdArg = Annotated[str, typer.Argument(metavar="ID", autocompletion=complete.memory_ids)]
 
 
 @app.command()
 def show(
     ctx: typer.Context,
-    memory_id: Annotated[str, typer.Argument(metavar="ID")],
+    memory_id: IdArg,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -106,10 +112,20 @@ def list_(
     any_tag: Annotated[
         list[str] | None,
         typer.Option(
-            "--any-tag", metavar="TAG", help="With any of these tags (-t: with all of them)."
+            "--any-tag",
+            metavar="TAG",
+            help="With any of these tags (-t: with all of them).",
+            autocompletion=complete.tags,
         ),
     ] = None,
-    sort: Annotated[str, typer.Option("--sort", help="created, recalled or strength.")] = "created",
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort",
+            help="created, recalled or strength.",
+            autocompletion=complete.choices(complete.SORTS),
+        ),
+    ] = "created",
     limit: Annotated[
         int,
         typer.Option("--limit", "-k", help="At most this many (0: all).", min=0, max=MAX_LIMIT),
@@ -158,7 +174,7 @@ def list_(
 @app.command()
 def edit(
     ctx: typer.Context,
-    memory_id: Annotated[str, typer.Argument(metavar="ID")],
+    memory_id: IdArg,
     text: Annotated[
         str | None,
         typer.Option("--text", help="New text ('-' reads stdin); without it $EDITOR opens."),
@@ -234,7 +250,7 @@ def _print_memory(out: output.Output, memory: Memory) -> None:
 @app.command(context_settings={"ignore_unknown_options": True})
 def tag(
     ctx: typer.Context,
-    memory_id: Annotated[str, typer.Argument(metavar="ID")],
+    memory_id: IdArg,
     changes: Annotated[
         list[str],
         typer.Argument(

@@ -6,11 +6,19 @@ from typing import Annotated
 
 import typer
 
+from memcli.cli import complete
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only ids on stdout.")]
 TagOpt = Annotated[
     list[str] | None,
-    typer.Option("--tag", "-t", help="Tag (repeatable, or comma-separated).", metavar="TAG"),
+    typer.Option(
+        "--tag",
+        "-t",
+        help="Tag (repeatable, or comma-separated).",
+        metavar="TAG",
+        autocompletion=complete.tags,
+    ),
 ]
 SinceOpt = Annotated[
     str | None,

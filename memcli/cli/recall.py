@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from memcli.cli import output
+from memcli.cli import complete, output
 from memcli.cli.common import filters_from, hit_json
 from memcli.cli.options import JsonOpt, LimitOpt, QuietOpt, SinceOpt, TagOpt, UntilOpt
 from memcli.cli.root import app
@@ -35,7 +35,14 @@ def recall(
     tag: TagOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    mode: Annotated[str, typer.Option("--mode", help="hybrid, keyword or semantic.")] = "hybrid",
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="hybrid, keyword or semantic.",
+            autocompletion=complete.choices(complete.MODES),
+        ),
+    ] = "hybrid",
     all_: Annotated[bool, typer.Option("--all", help="Include archived memories.")] = False,
     explain: Annotated[
         bool,

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from memcli.cli import complete
 from memcli.cli.options import JsonOpt, QuietOpt
 from memcli.cli.output import Output
 from memcli.cli.root import app
@@ -27,6 +28,7 @@ KindOpt = Annotated[
         "--kind",
         help="cron, systemd or launchd (default: the first that works here: launchd on "
         "macOS, else cron, else a systemd user timer).",
+        autocompletion=complete.choices(complete.KINDS),
     ),
 ]
 TimeOpt = Annotated[str, typer.Option("--time", metavar="HH:MM", help="When to run, local time.")]

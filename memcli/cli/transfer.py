@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from memcli import importers
-from memcli.cli import output
+from memcli.cli import complete, output
 from memcli.cli.common import memories_json
 from memcli.cli.options import JsonOpt, QuietOpt
 from memcli.cli.output import progress_bar
@@ -44,6 +44,7 @@ def import_command(
             "--from",
             metavar="FORMAT",
             help="jsonl, markdown, jrnl, mem0 or mcp-memory (default: told from the file).",
+            autocompletion=complete.choices(complete.IMPORT_FORMATS),
         ),
     ] = None,
     split: Annotated[
@@ -139,7 +140,12 @@ def export_command(
     file: Annotated[
         str | None, typer.Argument(metavar="[FILE]", help="Write here (default or -: stdout).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or md.")] = "jsonl",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="jsonl or md.", autocompletion=complete.choices(complete.FORMATS)
+        ),
+    ] = "jsonl",
     active: Annotated[
         bool, typer.Option("--active", help="Only active memories (not a full backup).")
     ] = False,
