@@ -236,7 +236,9 @@ def _download(description: dict[str, Any], cache_dir: Path) -> None:
     os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "10")
     private_dirs(cache_dir)
     repo = description["sources"]["hf"]
-    print(f"memcli: downloading the embedding model {repo} (once)...", file=sys.stderr)
+    # The model's one name, as every other message gives it (`repo` is only where it is).
+    name = description.get("model", repo)
+    print(f"memcli: downloading the embedding model {name} (once)...", file=sys.stderr)
     patterns = [
         "config.json",
         "tokenizer.json",

@@ -15,7 +15,12 @@ from memcli.search.bm25 import term_counts
 from memcli.search.tokenizer import tokenize
 from memcli.store import index
 from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.textutil import text_hash
+
+# Set when a memory is stored without a vector (the model could not be loaded), cleared
+# when none is missing any more: a cheap test for "anything to backfill?" at every add.
+VECTORS_MISSING = "vectors_missing"
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,8 @@ def insert_memories(
     with_vectors = [v for v in vectors if v is not None]
     if with_vectors and model is not None:
         index.insert_vectors(con, vector_seqs, chunks, model, np.concatenate(with_vectors))
+    if len(with_vectors) < len(vectors) or model is None:
+        store_meta.set_meta(con, VECTORS_MISSING, "1")
 
 
 def insert_memory(
@@ -127,4 +134,6 @@ def insert_memory(
     index.insert_postings(con, seq, list(prepared.terms), list(prepared.terms.values()))
     if vectors is not None and model is not None:
         index.insert_vectors(con, [seq] * len(vectors), range(len(vectors)), model, vectors)
+    else:
+        store_meta.set_meta(con, VECTORS_MISSING, "1")
     return seq

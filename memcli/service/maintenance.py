@@ -17,7 +17,7 @@ from memcli.search.fusion import FUSION_VERSION
 from memcli.search.tokenizer import TOKENIZER_VERSION
 from memcli.security import keys
 from memcli.service.context import Context
-from memcli.service.ingest import embed_prepared, prepare, write_index
+from memcli.service.ingest import VECTORS_MISSING, embed_prepared, prepare, write_index
 from memcli.store import consolidation as runs
 from memcli.store import index
 from memcli.store import memories as rows
@@ -36,9 +36,14 @@ class ReindexReport:
 
 
 def reindex(
-    ctx: Context, *, missing_only: bool, progress: Callable[[int, int], None] | None = None
+    ctx: Context,
+    *,
+    missing_only: bool,
+    progress: Callable[[int, int], None] | None = None,
+    limit: int | None = None,
 ) -> ReindexReport:
-    """Rebuild the keyword index and re-embed (all, or only memories lacking a vector)."""
+    """Rebuild the keyword index and re-embed (all, or only memories lacking a vector, at
+    most `limit` of them: the rest are left for the next call)."""
     embedder = ctx.embedder()
     if embedder is None:
         assert ctx.model_error is not None
@@ -48,9 +53,11 @@ def reindex(
     with ctx.store(write=False) as store:
         if missing_only:
             wanted = index.seqs_without_vectors(store.con, embedder.name)
-            pairs = index.texts(store.con, wanted)
+            pairs = index.texts(store.con, wanted[:limit] if limit is not None else wanted)
+            left = len(wanted) - len(pairs)
         else:
             pairs = index.texts(store.con, rows.all_seqs(store.con))
+            left = 0
     prepared = [prepare(text) for _, text in pairs]
     vectors: list[Any] = []
     for start in range(0, len(prepared), 256):
@@ -63,7 +70,20 @@ def reindex(
             if seq in present:  # forgotten meanwhile: skip
                 write_index(con, seq, item, item_vectors, embedder.name)
         store_meta.set_meta(con, "tokenizer_version", str(TOKENIZER_VERSION))
+        if left == 0:
+            store_meta.set_meta(con, VECTORS_MISSING, "")
     return ReindexReport(len(pairs), len(pairs), embedder.name)
+
+
+def missing_vectors(ctx: Context) -> int:
+    """How many memories have no vector of the loaded model (0 without the model)."""
+    embedder = ctx.embedder()
+    if embedder is None:
+        return 0
+    with ctx.store(write=False) as store:
+        if not store_meta.get_meta(store.con, VECTORS_MISSING):
+            return 0
+        return len(index.seqs_without_vectors(store.con, embedder.name))
 
 
 def model_status(ctx: Context) -> dict[str, Any]:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from memcli.errors import DiskFull, ModelUnavailable, StoreBusy
 from memcli.lifecycle.decay import memory_retention
 from memcli.records import Event, Hit, Memory
 from memcli.search.recall import QueryVector, RecallRequest, recall
 from memcli.service.context import Context
+from memcli.service.ingest import VECTORS_MISSING
 from memcli.service.lookup import resolve
 from memcli.store import events as event_log
+from memcli.store import index
 from memcli.store import memories as rows
+from memcli.store import meta as store_meta
 from memcli.store.connection import NoStore, may_write
 from memcli.store.memories import Filters
 
@@ -63,6 +67,20 @@ def list_memories(ctx: Context, filters: Filters, sort: str, limit: int | None) 
     return found if limit is None else found[:limit]
 
 
+def _say_unembedded(ctx: Context, con: Any, model: str) -> None:
+    """Memories stored while the model was missing are found by their words only, until
+    the next add or consolidate embeds them: say how many, once."""
+    if not store_meta.get_meta(con, VECTORS_MISSING):
+        return
+    missing = len(index.seqs_without_vectors(con, model))
+    if missing:
+        ctx.notice(
+            f"{missing} memor{'y is' if missing == 1 else 'ies are'} not searchable by meaning "
+            "yet (stored while the model was missing): the next add or memcli consolidate "
+            "embeds them"
+        )
+
+
 def count_memories(ctx: Context, filters: Filters) -> int:
     try:
         with ctx.store(write=False) as store:
@@ -96,6 +114,8 @@ def recall_memories(
         # query again within a day), and a reader is cheaper to open and close than a writer.
         with ctx.store(write=False) as store:
             hits = recall(store.con, request, query_vector, now)
+            if query_vector is not None:
+                _say_unembedded(ctx, store.con, query_vector.model)
     except NoStore:
         return []
     if reinforce:

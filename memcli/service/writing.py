@@ -10,7 +10,14 @@ import duckdb
 from memcli.errors import UsageError
 from memcli.records import Memory
 from memcli.service.context import Context
-from memcli.service.ingest import embed_prepared, insert_memory, prepare, unused_id, write_index
+from memcli.service.ingest import (
+    VECTORS_MISSING,
+    embed_prepared,
+    insert_memory,
+    prepare,
+    unused_id,
+    write_index,
+)
 from memcli.service.lookup import resolve, resolve_all
 from memcli.store import events as event_log
 from memcli.store import memories as rows
@@ -44,49 +51,62 @@ def add(
 
     `origin` says who wrote it beyond `source` (an MCP client); `pending` holds it from
     recall until a person approves it; `reason` goes into the history of what it
-    supersedes."""
+    supersedes.
+
+    With the model loaded, a few memories stored earlier without a vector (the model was
+    missing then) are embedded too (BACKFILL_PER_ADD), so they become searchable by
+    meaning without a `reindex`; consolidate embeds any that remain."""
     text = check_text(text, ctx.settings.max_text_bytes)
     _check_importance(importance)
     prepared = prepare(text)
     # Embed before taking the store's lock: the model is the slow part.
     embedder = ctx.embedder()
-    ctx.model_notice("stored without a vector (memcli reindex adds it later)")
+    ctx.model_notice("stored without a vector (the next add or consolidate with the model adds it)")
     vectors = embed_prepared(embedder, [prepared])[0]
     now = ctx.now()
     with ctx.store(write=True, create=True) as store, store.transaction() as con:
+        waiting = embedder is not None and bool(store_meta.get_meta(con, VECTORS_MISSING))
         old = resolve(con, supersedes) if supersedes else None
         existing = rows.find_by_hash(con, prepared.hash)
         if existing is not None and (old is None or old.id != existing.id):
             memory = _reinforce_duplicate(
                 con, existing, tags, importance, pinned, now, by_agent=source == "mcp"
             )
-            if old is not None:
-                _supersede(con, old, memory.id, now, reason)
-            return AddResult(memory, "reinforced", old.id if old else None)
-        memory = Memory(
-            id=unused_id(con),
-            text=text,
-            tags=tags,
-            created_at=at or now,
-            added_at=now,
-            updated_at=now,
-            importance=importance,
-            pinned=pinned,
-            state="pending" if pending else "active",
-            source=source,
-            superseded_by=None,
-            reinforced_at=None,
-            reinforcements=0,
-            origin=origin,
-        )
-        memory.seq = insert_memory(
-            con, memory, prepared, vectors, embedder.name if embedder else None
-        )
-        by = f" by={origin}" if origin else ""
-        event_log.add_event(con, memory.id, now, "created", f"source={source}{by}")
+            status = "reinforced"
+        else:
+            memory = Memory(
+                id=unused_id(con),
+                text=text,
+                tags=tags,
+                created_at=at or now,
+                added_at=now,
+                updated_at=now,
+                importance=importance,
+                pinned=pinned,
+                state="pending" if pending else "active",
+                source=source,
+                superseded_by=None,
+                reinforced_at=None,
+                reinforcements=0,
+                origin=origin,
+            )
+            memory.seq = insert_memory(
+                con, memory, prepared, vectors, embedder.name if embedder else None
+            )
+            by = f" by={origin}" if origin else ""
+            event_log.add_event(con, memory.id, now, "created", f"source={source}{by}")
+            status = "added"
         if old is not None:
             _supersede(con, old, memory.id, now, reason)
-        return AddResult(memory, "added", old.id if old else None)
+    if waiting:
+        # Imported only then: maintenance brings ~10 ms of imports a plain add never needs.
+        from memcli.service.maintenance import reindex
+
+        reindex(ctx, missing_only=True, limit=BACKFILL_PER_ADD)
+    return AddResult(memory, status, old.id if old else None)
+
+
+BACKFILL_PER_ADD = 8  # about 40 ms of embedding short notes: an add stays quick
 
 
 def _supersede(

@@ -101,3 +101,28 @@ def test_every_commands_help_ends_with_examples(cli) -> None:
         assert shown.stdout.rstrip().splitlines()[-1].strip().startswith("-h, --help"), args
     listing = cli("--help").stdout
     assert "Print the shell completion script for bash, zsh or fish" in listing
+
+
+def test_the_model_coming_back_embeds_what_was_stored_without_it(
+    cli, tmp_path, monkeypatch
+) -> None:
+    """Offline: one notice in the hour, not one per command. Online again: recall says how
+    many notes meaning cannot find yet, and each add embeds a few of them."""
+    empty = tmp_path / "no-model"
+    empty.mkdir()
+    monkeypatch.setenv("MEMCLI_MODEL_PATH", str(empty))
+    first = cli("add", "offline note 0 about bicycles")
+    assert first.code == 0 and "stored without a vector" in first.stderr
+    for i in range(1, 10):
+        later = cli("add", f"offline note {i} about bicycles")
+        assert later.code == 0 and later.stderr == "", later  # said once this hour
+    assert cli("recall", "bicycles").stderr == ""
+    monkeypatch.delenv("MEMCLI_MODEL_PATH")
+    recalled = cli("recall", "bicycles")
+    assert "10 memories are not searchable by meaning yet" in recalled.stderr
+    assert cli("add", "back online").code == 0  # embeds 8 of them
+    assert cli("--json", "stats").json()["vectors"]["missing"] == 2
+    assert "2 memories are not searchable" in cli("recall", "bicycles").stderr
+    assert cli("add", "online again").code == 0
+    assert cli("--json", "stats").json()["vectors"]["missing"] == 0
+    assert cli("recall", "bicycles").stderr == ""

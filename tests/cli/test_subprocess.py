@@ -167,8 +167,8 @@ def test_without_a_model(memcli_proc, tmp_path: Path) -> None:
 
     recalled = ok(memcli_proc("--json", "recall", "plumber", env=no_model))
     assert [hit["id"] for hit in recalled.json()] == [memory_id]
-    assert recalled.stderr.count("keyword search only") == 1, recalled
-    assert len(recalled.stderr.strip().splitlines()) == 1, recalled
+    # The first add said why there is no model; within the hour nothing repeats it.
+    assert recalled.stderr == "", recalled
 
     stats = ok(memcli_proc("--json", "stats", env=no_model), True)
     assert stats["model"]["available"] is False
