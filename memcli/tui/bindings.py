@@ -80,8 +80,11 @@ SPECS: dict[str, KeySpec] = {
     "confirm_no": KeySpec("cancel", "No", "Cancel."),
 }
 
+# The footer's order: help and quit first, so that a narrow terminal still shows them.
 MAIN_SCREEN = (
     "open",
+    "help",
+    "back",
     "add",
     "edit",
     "tag",
@@ -93,8 +96,6 @@ MAIN_SCREEN = (
     "toggle_archived",
     "toggle_review",
     "approve",
-    "help",
-    "back",
     "cursor_down",
     "cursor_up",
     "page_down",

@@ -150,3 +150,37 @@ def test_an_older_value_of_a_newer_hit_is_dimmed(store: Path) -> None:
     assert rows[old.id].stale and not rows[new.id].stale
     assert [str(span.style) for span in row_text(rows[old.id]).spans] == ["dim"]
     assert row_text(rows[new.id]).spans == []
+
+
+@run_async
+async def test_a_narrow_terminal_gives_the_list_the_width_and_keeps_help_in_the_footer(
+    store: Path,
+) -> None:
+    """80x24: a row shows its text (not 15 characters), Enter shows the memory in the
+    list's place and Esc brings the list back; the footer still shows f1 Help."""
+    from textual.widgets import Footer
+
+    from memcli.tui.app import MemcliApp
+    from memcli.tui.screens.memory_form import MemoryForm
+    from tests.tui.helpers import make_app
+
+    app: MemcliApp = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        assert screen.has_class("narrow")
+        assert screen.results.size.width >= 76 and not screen.detail.display
+        shown = [k for k, active in screen.active_bindings.items() if active.binding.show]
+        assert screen.query_one(Footer) and shown.index("f1") < 3  # before the footer is cut
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.detail.display and not screen.results.display
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen.results.display and not screen.detail.display
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, MemoryForm)
+        importance = form.query_one("#importance")
+        assert importance.region.bottom <= 24  # on screen, not below it

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -40,6 +40,7 @@ from memcli.tui.widgets.status_line import StatusLine
 
 T = TypeVar("T")
 NEEDS_MEMORY = {"open", "edit", "tag", "pin", "archive", "forget", "copy"}
+NARROW = 100  # columns under which the list and the detail pane take turns
 PREVIEW_DELAY = 0.05  # seconds the cursor rests on a row before its history is read
 
 
@@ -64,6 +65,13 @@ class MainScreen(Screen[None]):
             yield ResultList(id="results")
             yield DetailPane(id="detail")
         yield Footer(compact=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "narrow")
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Narrow: the detail pane replaces the list while a memory is open in it.
+        self.set_class(event.widget is self.detail, "reading")
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).focus()

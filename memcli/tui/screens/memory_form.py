@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, TextArea
 
@@ -27,7 +27,8 @@ class MemoryForm(ModalScreen[Draft | None]):
         self._draft = draft or Draft("", [], 3)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="dialog form"):
+        # Scrolls when the terminal is too short for it (80x24): the buttons stay reachable.
+        with VerticalScroll(id="dialog", classes="dialog form"):
             yield Label(self._title, classes="dialog-title")
             yield Label("Text", classes="field-label")
             yield TextArea(self._draft.text, id="text", soft_wrap=True, show_line_numbers=False)
@@ -47,6 +48,10 @@ class MemoryForm(ModalScreen[Draft | None]):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
         yield Footer(compact=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # A short terminal gets a shorter text box, so the whole form fits where it can.
+        self.query_one("#text", TextArea).styles.height = 8 if event.size.height >= 30 else 4
 
     def on_mount(self) -> None:
         text = self.query_one("#text", TextArea)
