@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -191,6 +191,13 @@ def count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
     where, params = filters.sql("m")
     row = con.execute(f"SELECT count(*) FROM memories m WHERE {where}", params).fetchone()
     return int(row[0]) if row else 0
+
+
+def all_texts(con: duckdb.DuckDBPyConnection) -> Iterator[str]:
+    """Every memory's text (active or not), read in batches."""
+    cursor = con.execute("SELECT text FROM memories")
+    while batch := cursor.fetchmany(10_000):
+        yield from (str(row[0]) for row in batch)
 
 
 def all_seqs(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -61,6 +61,7 @@ class Browser:
         self._store_lock = threading.Lock()
         self._model_lock = threading.Lock()
         self.model_state = ModelState.LOADING if ctx.settings.model.enabled else ModelState.DISABLED
+        self.words: browse.Words | None = None  # set by learn_words, in the background
 
     def now(self) -> datetime:
         return self.ctx.now()
@@ -73,6 +74,12 @@ class Browser:
         if self.ctx.model_error is not None:
             return self.ctx.model_error.message
         return None
+
+    def learn_words(self) -> None:
+        """Read the stored words once, to finish the word being typed (browse.Words)."""
+        with self._store_lock:
+            words = browse.stored_words(self.ctx)
+        self.words = words
 
     def load_model(self) -> str:
         """Load the embedding model, then read the vectors once so that the next searches
@@ -112,7 +119,9 @@ class Browser:
         if review:  # what agents wrote and no person has reviewed, pending ones included
             filters = Filters(states=("active", "pending"), unreviewed=True)
         ran = mode if self.model_state == ModelState.READY else "keyword"
-        request = RecallRequest(query, limit=self.limit, filters=filters, mode=ran)
+        words = self.words
+        wanted_words = words.finish(query) if words is not None else query
+        request = RecallRequest(wanted_words, limit=self.limit, filters=filters, mode=ran)
         with self._store_lock:
             if not wanted():
                 return None

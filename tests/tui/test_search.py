@@ -184,3 +184,28 @@ async def test_a_narrow_terminal_gives_the_list_the_width_and_keeps_help_in_the_
         assert isinstance(form, MemoryForm)
         importance = form.query_one("#importance")
         assert importance.region.bottom <= 24  # on screen, not below it
+
+
+@run_async
+async def test_the_word_being_typed_is_finished_from_the_stored_words(store: Path) -> None:
+    """Keyword mode, so that only exact words can match: "dentis" finds the dentist note
+    before the word is complete, and a space ends the word as typed."""
+    async with started() as pilot:
+        app = pilot.app
+        await pilot.press("ctrl+r")  # keyword
+        await settle(pilot)
+        await set_query(pilot, "dentis")
+        assert shown_ids(app)[:1] == ["dentist2"]
+        await set_query(pilot, "dentis ")
+        assert shown_ids(app) == []
+
+
+def test_words_finish_only_an_unfinished_last_word() -> None:
+    from memcli.service.browse import Words
+
+    words = Words({"coffee": 3, "cofounder": 1, "take": 2, "my": 5})
+    assert words.finish("how do i take my cof") == "how do i take my coffee"  # most frequent
+    assert words.finish("take my cofo") == "take my cofounder"
+    assert words.finish("take") == "take"  # a stored word as it is
+    assert words.finish("take my cof ") == "take my cof "  # a space ends the word
+    assert words.finish("c") == "c" and words.finish("zzz") == "zzz"

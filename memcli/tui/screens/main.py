@@ -78,6 +78,7 @@ class MainScreen(Screen[None]):
         self.status.model = self.browser.model_state
         self.status.problem = self.browser.model_problem
         self.search(delay=0)
+        self.learn_words()
         if self.browser.model_state == ModelState.LOADING:
             self.load_model()
 
@@ -158,6 +159,10 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
 
     # The model.
+
+    @work(thread=True, group="words", exit_on_error=False)
+    def learn_words(self) -> None:
+        self._guard(self.browser.learn_words)
 
     @work(thread=True, group="model", exit_on_error=False)
     def load_model(self) -> None:
