@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from memcli.store.memories import newest_ids_with_prefix, tags_with_prefix
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -31,30 +33,14 @@ def choices(values: tuple[str, ...]) -> Callable[[str], list[str]]:
 
 def memory_ids(incomplete: str) -> list[tuple[str, str]]:
     """Ids that start with what is typed, newest first, with their text's first words."""
-
-    def read(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-        rows = con.execute(
-            "SELECT id, text FROM memories WHERE starts_with(id, ?) ORDER BY seq DESC LIMIT ?",
-            [incomplete.lower(), _MOST],
-        ).fetchall()
-        return [(str(i), " ".join(str(t).split())[:60]) for i, t in rows]
-
-    return _from_store(read)
+    found = _from_store(lambda con: newest_ids_with_prefix(con, incomplete.lower(), _MOST))
+    return [(memory_id, " ".join(text.split())[:60]) for memory_id, text in found]
 
 
 def tags(incomplete: str) -> list[str]:
     """Tags in use that start with what is typed, the most used first."""
     typed = incomplete.lstrip("#").lower()
-
-    def read(con: duckdb.DuckDBPyConnection) -> list[str]:
-        rows = con.execute(
-            "SELECT tag FROM (SELECT unnest(tags) AS tag FROM memories) "
-            "WHERE starts_with(tag, ?) GROUP BY tag ORDER BY count(*) DESC, tag LIMIT ?",
-            [typed, _MOST],
-        ).fetchall()
-        return [str(r[0]) for r in rows]
-
-    return _from_store(read)
+    return _from_store(lambda con: tags_with_prefix(con, typed, _MOST))
 
 
 def _from_store(read: Callable[[duckdb.DuckDBPyConnection], list[T]]) -> list[T]:

@@ -193,6 +193,27 @@ def count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
     return int(row[0]) if row else 0
 
 
+def newest_ids_with_prefix(
+    con: duckdb.DuckDBPyConnection, prefix: str, limit: int
+) -> list[tuple[str, str]]:
+    """(id, text) of the newest memories whose id starts with `prefix` (completion)."""
+    rows = con.execute(
+        "SELECT id, text FROM memories WHERE starts_with(id, ?) ORDER BY seq DESC LIMIT ?",
+        [prefix, limit],
+    ).fetchall()
+    return [(str(i), str(t)) for i, t in rows]
+
+
+def tags_with_prefix(con: duckdb.DuckDBPyConnection, prefix: str, limit: int) -> list[str]:
+    """Tags in use that start with `prefix`, the most used first (completion)."""
+    rows = con.execute(
+        "SELECT tag FROM (SELECT unnest(tags) AS tag FROM memories) "
+        "WHERE starts_with(tag, ?) GROUP BY tag ORDER BY count(*) DESC, tag LIMIT ?",
+        [prefix, limit],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def all_texts(con: duckdb.DuckDBPyConnection) -> Iterator[str]:
     """Every memory's text (active or not), read in batches."""
     cursor = con.execute("SELECT text FROM memories")
