@@ -165,7 +165,7 @@ def history_command(
                 "absorbed": found.absorbed,
                 "events": [
                     {
-                        "at": e.at.isoformat().replace("+00:00", "Z"),
+                        "at": to_utc_iso(e.at),
                         "kind": e.kind,
                         "detail": e.detail,
                     }

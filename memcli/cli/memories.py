@@ -31,7 +31,7 @@ from memcli.service.context import Context
 from memcli.service.lookup import resolve
 from memcli.service.transfer import memory_json
 from memcli.textutil import clean_tags, printable, tag_line
-from memcli.timeparse import format_local, humanize_age
+from memcli.timeparse import format_local, humanize_age, to_utc_iso
 
 IdsArg = Annotated[
     list[str],
@@ -63,8 +63,7 @@ def show(
         document = memory_json(memory)
         document["strength"] = round(reading.strength(context, memory), 4)
         document["history"] = [
-            {"at": e.at.isoformat().replace("+00:00", "Z"), "kind": e.kind, "detail": e.detail}
-            for e in shown.events
+            {"at": to_utc_iso(e.at), "kind": e.kind, "detail": e.detail} for e in shown.events
         ]
         out.data(document)
         return

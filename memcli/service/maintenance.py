@@ -25,7 +25,7 @@ from memcli.store import meta as store_meta
 from memcli.store.connection import Store, rewrite_leftovers
 from memcli.store.encryption import is_encrypted
 from memcli.store.migrations import CURRENT_VERSION
-from memcli.timeparse import humanize_age
+from memcli.timeparse import humanize_age, to_utc_iso
 
 
 @dataclass
@@ -141,8 +141,8 @@ def _last_consolidation(con: Any) -> dict[str, Any] | None:
     if last is None:
         return None
     return {
-        "at": last.started_at.isoformat().replace("+00:00", "Z"),
-        "as_of": last.as_of.isoformat().replace("+00:00", "Z"),
+        "at": to_utc_iso(last.started_at),
+        "as_of": to_utc_iso(last.as_of),
         "merged": len(last.report.get("merged", [])),
         "superseded": len(last.report.get("superseded", [])),
         "archived": len(last.report.get("archived", [])),
