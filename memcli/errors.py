@@ -78,6 +78,20 @@ class DiskFull(MemcliError):
         )
 
 
+def unexpected(exc: BaseException) -> MemcliError:
+    """What to tell a person about an exception memcli did not raise on purpose: a bug (the
+    CLI and the TUI say it the same way; MEMCLI_DEBUG=1 shows the traceback instead)."""
+    if is_disk_full(exc):  # the device, not memcli: DuckDB met it outside a store's open
+        return MemcliError(
+            f"no space left on the device: {str(exc).strip()[:300]}",
+            "free some space and run the command again",
+        )
+    return MemcliError(
+        f"unexpected {type(exc).__name__}: {str(exc).strip()[:300]}",
+        "this is a bug; MEMCLI_DEBUG=1 shows the traceback",
+    )
+
+
 def is_disk_full(exc: BaseException) -> bool:
     """Whether `exc` reports a full device: an OSError with ENOSPC, or DuckDB's own error
     (it carries only the message)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 # "pending": written by an agent and held from recall until a person approves it
 # (memcli review; [mcp] writes = "pending").
@@ -38,6 +39,16 @@ class Memory:
     def needs_review(self) -> bool:
         """Written by an agent and not yet looked at by a person."""
         return self.source == "mcp" and self.reviewed_at is None
+
+
+class FadingCandidate(NamedTuple):
+    """An active, unpinned memory as decay sees it (memcli.lifecycle.plan.plan_fading)."""
+
+    seq: int
+    memory_id: str
+    importance: int
+    reinforcements: int
+    touched: datetime  # last reinforced, or added
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 from memcli import __version__
 from memcli.cli import output
 from memcli.cli.state import GlobalOptions
-from memcli.errors import MemcliError
+from memcli.errors import MemcliError, unexpected
 
 
 class ShortUsageError(ClickUsageError):
@@ -82,10 +82,8 @@ class MemcliGroup(TyperGroup):
                 raise
             if type(exc).__module__.startswith(("typer", "click")):
                 raise  # usage errors: Typer prints them and exits 2
-            output.error(
-                f"unexpected {type(exc).__name__}: {str(exc).strip()[:300]}",
-                "this is a bug; MEMCLI_DEBUG=1 shows the traceback",
-            )
+            told = unexpected(exc)
+            output.error(told.message, told.hint)
             raise typer.Exit(1) from None
         finally:
             _flush_notices(ctx)

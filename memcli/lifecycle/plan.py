@@ -13,7 +13,7 @@ from datetime import datetime
 
 from memcli.lifecycle.decay import ARCHIVE_BELOW, memory_retention
 from memcli.lifecycle.similarity import Reading, read, relation
-from memcli.records import Memory
+from memcli.records import FadingCandidate, Memory
 
 
 @dataclass(frozen=True)
@@ -120,11 +120,9 @@ def plan_pairs(
             archived.add(older.seq)
 
 
-def plan_fading(
-    candidates: Iterable[tuple[int, str, int, int, datetime]], now: datetime, plan: Plan
-) -> None:
-    """Active, unpinned memories (seq, id, importance, reinforcements, last touched) whose
-    retention fell below the threshold are archived, unless this run already changes them."""
+def plan_fading(candidates: Iterable[FadingCandidate], now: datetime, plan: Plan) -> None:
+    """Active, unpinned memories whose retention fell below the threshold are archived,
+    unless this run already changes them."""
     taken = plan.touched()
     for seq, memory_id, importance, reinforcements, touched in candidates:
         if seq in taken:

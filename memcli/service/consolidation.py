@@ -30,7 +30,7 @@ from memcli.lifecycle.plan import (
     plan_fading,
     plan_pairs,
 )
-from memcli.records import Memory
+from memcli.records import FadingCandidate, Memory
 from memcli.service.context import Context
 from memcli.service.forgetting import erase
 from memcli.service.maintenance import reindex
@@ -83,7 +83,7 @@ class _Snapshot:
     top_seq: int
     changed: list[int]
     duplicate_groups: list[list[int]]
-    fading: list[tuple[int, str, int, int, datetime]]
+    fading: list[FadingCandidate]
     kept_apart: set[tuple[str, str]]
     needs_erasure: bool
     free_share: float

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from memcli.records import FadingCandidate
 from memcli.store.memories import from_db, to_db
 from memcli.store.meta import bump_memories_version
 
@@ -119,15 +120,21 @@ def changed_seqs(
     return [int(r[0]) for r in rows]
 
 
-def fading_candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    """(seq, id, importance, reinforcements, last touched) of every active, unpinned memory."""
+def fading_candidates(con: duckdb.DuckDBPyConnection) -> list[FadingCandidate]:
+    """Every active, unpinned memory, for decay."""
     return [
-        (int(seq), str(memory_id), int(importance), int(count), from_db(touched))
+        FadingCandidate(int(seq), str(memory_id), int(importance), int(count), _aware(touched))
         for seq, memory_id, importance, count, touched in con.execute(
             "SELECT seq, id, importance, reinforcements, coalesce(reinforced_at, added_at) "
             "FROM memories WHERE state = 'active' AND NOT pinned"
         ).fetchall()
     ]
+
+
+def _aware(value: datetime) -> datetime:
+    moment = from_db(value)
+    assert moment is not None  # from NOT NULL columns
+    return moment
 
 
 def still_fading(con: duckdb.DuckDBPyConnection, seqs: list[int]) -> dict[int, datetime]:

@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList
 from textual.worker import get_current_worker
 
-from memcli.errors import MemcliError
+from memcli.errors import MemcliError, unexpected
 from memcli.records import Memory
 from memcli.search.recall import MODES
 from memcli.tui import changes
@@ -247,12 +247,8 @@ class MainScreen(Screen[None]):
         except Exception as exc:
             if os.environ.get("MEMCLI_DEBUG"):
                 raise
-            self.post_message(
-                ActionFailed(
-                    f"unexpected {type(exc).__name__}: {str(exc).strip()[:300]}",
-                    "this is a bug; MEMCLI_DEBUG=1 shows the traceback",
-                )
-            )
+            told = unexpected(exc)
+            self.post_message(ActionFailed(told.message, told.hint))
         return None
 
     def _current_id(self) -> str | None:
